@@ -1,0 +1,65 @@
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leads.models import Lead
+from leads.services import lead_start_working, lead_touch
+from opportunities.models import Opportunity
+from org.models import User
+
+from .models import Activity, CallOutcome
+
+
+@transaction.atomic
+def activity_log(
+    *,
+    actor: User,
+    kind: str,
+    direction: str,
+    occurred_at: datetime | None = None,
+    lead: Lead | None = None,
+    opportunity: Opportunity | None = None,
+    connected: bool | None = None,
+    effective_conversation: bool = False,
+    outcome: CallOutcome | None = None,
+    duration_seconds: int | None = None,
+    note: str = "",
+) -> Activity:
+    """Logs what happened. Working a new, nurturing or recycled lead makes it a lead being worked."""
+    occurred_at = occurred_at or timezone.now()
+    if occurred_at > timezone.now() + timezone.timedelta(minutes=5):
+        raise ValidationError({"occurred_at": _("An activity cannot happen in the future.")}, code="future")
+    if lead is None and opportunity is None:
+        raise ValidationError(_("Log the activity on a lead or a deal."), code="no_subject")
+    if kind != Activity.Kind.CALL:
+        connected = None if kind == Activity.Kind.MAIL else True
+    company = lead.company if lead is not None else opportunity.company
+    activity = Activity(
+        kind=kind,
+        direction=direction,
+        connected=connected,
+        effective_conversation=effective_conversation,
+        outcome=outcome,
+        duration_seconds=duration_seconds,
+        note=note,
+        occurred_at=occurred_at,
+        actor=actor,
+        team_id=actor.team_id,
+        company=company,
+        lead=lead,
+        opportunity=opportunity,
+    )
+    activity.full_clean()
+    activity.save()
+    if lead is not None:
+        lead_touch(lead=lead, at=occurred_at)
+        if lead.status in (Lead.Status.NEW, Lead.Status.NURTURING, Lead.Status.RECYCLED):
+            lead_start_working(lead=lead, actor=actor)
+    if opportunity is not None:
+        Opportunity.objects.filter(pk=opportunity.pk).exclude(last_activity_at__gte=occurred_at).update(
+            last_activity_at=occurred_at
+        )
+    return activity

@@ -1,0 +1,7 @@
+from .base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests decide for themselves when a real worker runs; by default side effects run in-process.
+CELERY_TASK_ALWAYS_EAGER = True
+SLACK_WEBHOOK_URL = ""
+LANGUAGE_CODE = "en"

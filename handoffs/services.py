@@ -1,0 +1,152 @@
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leads.models import Lead
+from leads.services import lead_qualify, lead_start_working
+from opportunities.models import LostReason, Opportunity, Service
+from opportunities.services import opportunity_close_lost, opportunity_create
+from org.models import User
+
+from .models import Handoff
+from .selectors import fs_monthly_capacity, fs_sql_count
+
+SQL_REJECTED_REASON = "sql_rejected"
+
+
+def fs_capacity_status(*, user: User, size_band: str) -> tuple[int, int | None]:
+    """(SQLs this month, monthly limit) for the rep in the segment."""
+    return fs_sql_count(user=user, size_band=size_band), fs_monthly_capacity(user=user, size_band=size_band)
+
+
+@transaction.atomic
+def handoff_create_sql(
+    *,
+    lead: Lead,
+    actor: User,
+    to_user: User,
+    heard: str,
+    why_now: str,
+    decision_process: str,
+    to_confirm: str,
+    service: Service | None = None,
+    capacity_override_reason: str = "",
+) -> Handoff:
+    """Hands a qualified lead to FS: the handoff, the deal in its first phase and the lead's qualified
+    status are written together or not at all. A repeated request returns the pending handoff."""
+    lead = Lead.objects.select_for_update().select_related("company").get(pk=lead.pk)
+    existing = Handoff.objects.filter(lead=lead, kind=Handoff.Kind.IS_TO_FS, status=Handoff.Status.PENDING).first()
+    if existing is not None:
+        return existing
+    if to_user.role != User.Role.FS or not to_user.is_active:
+        raise ValidationError({"to_user": _("Choose an active field-sales rep.")}, code="not_fs")
+    if not heard.strip():
+        raise ValidationError({"heard": _("Write down what was heard.")}, code="required")
+    size_band = lead.company.size_band
+    count, limit = fs_capacity_status(user=to_user, size_band=size_band)
+    if limit is not None and count >= limit and not capacity_override_reason.strip():
+        raise ValidationError(
+            {
+                "to_user": ValidationError(
+                    _("%(rep)s already has %(count)s of %(limit)s SQLs this month; give a reason to override."),
+                    code="over_capacity",
+                    params={"rep": to_user, "count": count, "limit": limit},
+                )
+            }
+        )
+    revived_from = (
+        Opportunity.objects.filter(origin_lead=lead, status=Opportunity.Status.LOST).order_by("-closed_at").first()
+    )
+    lead_qualify(lead=lead, actor=actor)
+    opportunity = opportunity_create(
+        actor=actor,
+        company=lead.company,
+        owner=to_user,
+        origin=Opportunity.Origin.SQL,
+        name=f"{lead.company.name} / {lead.full_name}",
+        next_action_on=timezone.localdate() + timedelta(days=3),
+        origin_lead=lead,
+        service=service,
+        revived_from=revived_from,
+        bant={
+            "bant_budget": lead.bant_budget,
+            "bant_authority": lead.bant_authority,
+            "bant_needs": lead.bant_needs,
+            "bant_timeframe": lead.bant_timeframe,
+        },
+    )
+    handoff = Handoff(
+        kind=Handoff.Kind.IS_TO_FS,
+        lead=lead,
+        opportunity=opportunity,
+        from_user=actor,
+        to_user=to_user,
+        temperature=lead.temperature,
+        bant_budget=lead.bant_budget,
+        bant_authority=lead.bant_authority,
+        bant_needs=lead.bant_needs,
+        bant_timeframe=lead.bant_timeframe,
+        heard=heard.strip(),
+        why_now=why_now.strip(),
+        decision_process=decision_process.strip(),
+        to_confirm=to_confirm.strip(),
+        capacity_override_reason=capacity_override_reason.strip(),
+    )
+    handoff.full_clean()
+    handoff.save()
+    return handoff
+
+
+def _locked_pending(handoff: Handoff, actor: User) -> Handoff | None:
+    handoff = Handoff.objects.select_for_update().get(pk=handoff.pk)
+    if handoff.to_user_id != actor.pk and not actor.sees_everything:
+        raise ValidationError(_("Only the recipient can answer this handoff."), code="not_recipient")
+    if handoff.status != Handoff.Status.PENDING:
+        return handoff
+    return None
+
+
+@transaction.atomic
+def handoff_accept(*, handoff: Handoff, actor: User) -> Handoff:
+    """Idempotent: accepting an accepted handoff changes nothing; a rejected one cannot be accepted."""
+    done = _locked_pending(handoff, actor)
+    if done is not None:
+        if done.status == Handoff.Status.REJECTED:
+            raise ValidationError(_("This handoff was already rejected."), code="already_rejected")
+        return done
+    handoff = Handoff.objects.get(pk=handoff.pk)
+    handoff.status = Handoff.Status.ACCEPTED
+    handoff.responded_at = timezone.now()
+    handoff.full_clean()
+    handoff.save(update_fields=["status", "responded_at", "updated_at"])
+    return handoff
+
+
+@transaction.atomic
+def handoff_reject(*, handoff: Handoff, actor: User, reason: str) -> Handoff:
+    """FS turns an SQL down: the deal closes as lost and the lead goes back to its IS rep's queue."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the SQL is rejected.")}, code="reason_required")
+    done = _locked_pending(handoff, actor)
+    if done is not None:
+        if done.status == Handoff.Status.ACCEPTED:
+            raise ValidationError(_("This handoff was already accepted."), code="already_accepted")
+        return done
+    handoff = Handoff.objects.select_related("opportunity", "lead").get(pk=handoff.pk)
+    handoff.status = Handoff.Status.REJECTED
+    handoff.reason = reason.strip()
+    handoff.responded_at = timezone.now()
+    handoff.full_clean()
+    handoff.save(update_fields=["status", "reason", "responded_at", "updated_at"])
+    if handoff.kind == Handoff.Kind.IS_TO_FS:
+        opportunity_close_lost(
+            opportunity=handoff.opportunity,
+            actor=actor,
+            reason=LostReason.objects.get(code=SQL_REJECTED_REASON),
+            note=reason,
+        )
+        lead_start_working(lead=handoff.lead, actor=actor, note=reason)
+    return handoff

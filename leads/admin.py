@@ -1,0 +1,107 @@
+from django.contrib import admin
+
+from org.admin import PicklistAdmin, ReadOnlyAdmin
+
+from .models import Campaign, Company, Industry, Lead, LeadEvent, LeadRecycle, LeadSource, RecycleReason, TouchPoint
+
+admin.site.register(Industry, PicklistAdmin)
+admin.site.register(RecycleReason, PicklistAdmin)
+
+
+@admin.register(LeadSource)
+class LeadSourceAdmin(PicklistAdmin):
+    list_display = (*PicklistAdmin.list_display, "channel")
+    list_filter = ("channel", "is_active")
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "source", "starts_on", "ends_on", "is_active")
+    list_filter = ("source", "is_active")
+    search_fields = ("name",)
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ("name", "industry", "employee_count", "size_band", "prefecture", "area")
+    list_filter = ("size_band", "area", "industry")
+    search_fields = ("name", "phone", "website")
+    readonly_fields = ("size_band", "area", "created_at", "updated_at")
+    list_select_related = ("industry",)
+
+
+class LeadRecycleInline(admin.TabularInline):
+    model = LeadRecycle
+    extra = 0
+    can_delete = False
+    readonly_fields = (
+        "reason",
+        "precision",
+        "approach_on",
+        "year",
+        "month",
+        "week",
+        "assignee",
+        "method",
+        "note",
+        "created_by",
+        "created_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class LeadEventInline(LeadRecycleInline):
+    model = LeadEvent
+    readonly_fields = ("at", "kind", "from_status", "to_status", "from_owner", "to_owner", "actor", "note")
+    fields = readonly_fields
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    """Status, owner and plan change through the app's transitions so every move is recorded."""
+
+    list_display = ("full_name", "company", "status", "owner", "team", "next_approach_on", "temperature", "is_hot")
+    list_filter = ("status", "origin", "temperature", "is_hot", "source", "team")
+    search_fields = ("last_name", "first_name", "email", "phone", "company__name")
+    list_select_related = ("company", "owner", "team")
+    raw_id_fields = ("company", "campaign")
+    readonly_fields = (
+        "status",
+        "status_reason",
+        "owner",
+        "next_approach_on",
+        "recycle_reason",
+        "temperature",
+        "is_hot",
+        "hot_since",
+        "score",
+        "last_activity_at",
+        "created_at",
+        "updated_at",
+    )
+    inlines = (LeadRecycleInline, LeadEventInline)
+
+
+@admin.register(LeadRecycle)
+class LeadRecycleAdmin(ReadOnlyAdmin):
+    list_display = ("lead", "reason", "approach_on", "precision", "assignee", "method", "created_at")
+    list_filter = ("reason", "precision", "method")
+    list_select_related = ("lead", "lead__company", "reason", "assignee")
+
+
+@admin.register(LeadEvent)
+class LeadEventAdmin(ReadOnlyAdmin):
+    list_display = ("lead", "kind", "from_status", "to_status", "to_owner", "actor", "at")
+    list_filter = ("kind", "to_status")
+    list_select_related = ("lead", "lead__company", "to_owner", "actor")
+
+
+@admin.register(TouchPoint)
+class TouchPointAdmin(ReadOnlyAdmin):
+    list_display = ("lead", "kind", "url", "occurred_at", "external_id")
+    list_filter = ("kind",)
+    search_fields = ("external_id", "url")
+    list_select_related = ("lead", "lead__company")

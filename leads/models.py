@@ -1,0 +1,382 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, Q, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from org.models import Picklist, SizeBand
+
+from .geography import PREFECTURE_CHOICES, Area, prefectures_in
+
+
+class Industry(Picklist):
+    class Meta(Picklist.Meta):
+        verbose_name = _("industry")
+        verbose_name_plural = _("industries")
+
+
+class LeadSource(Picklist):
+    class Channel(models.TextChoices):
+        WEB = "web", _("Web / inquiry")
+        TRADE_SHOW = "trade_show", _("Trade show")
+        SEMINAR = "seminar", _("Seminar / webinar")
+        TRIAL = "trial", _("Trial request")
+        LIST = "list", _("House list / outbound")
+        REFERRAL = "referral", _("Referral / partner")
+        OTHER = "other", _("Other")
+
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.OTHER)
+
+    class Meta(Picklist.Meta):
+        verbose_name = _("lead source")
+        verbose_name_plural = _("lead sources")
+
+
+class RecycleReason(Picklist):
+    class Meta(Picklist.Meta):
+        verbose_name = _("recycle reason")
+        verbose_name_plural = _("recycle reasons")
+
+
+class Campaign(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    source = models.ForeignKey(
+        LeadSource, verbose_name=_("lead source"), on_delete=models.PROTECT, related_name="campaigns"
+    )
+    starts_on = models.DateField(_("starts on"), null=True, blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["-starts_on", "name"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        constraints = [
+            models.CheckConstraint(
+                name="campaign_ends_after_start",
+                condition=Q(starts_on__isnull=True) | Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+def _size_band_expression():
+    return Case(
+        When(employee_count__lte=30, then=Value(SizeBand.XS.value)),
+        When(employee_count__lte=100, then=Value(SizeBand.S.value)),
+        When(employee_count__lte=300, then=Value(SizeBand.M.value)),
+        When(employee_count__lte=999, then=Value(SizeBand.L.value)),
+        When(employee_count__gte=1000, then=Value(SizeBand.XL.value)),
+        default=Value(""),
+    )
+
+
+def _area_expression():
+    return Case(
+        *[When(prefecture__in=prefectures_in(area), then=Value(area.value)) for area in Area],
+        default=Value(""),
+    )
+
+
+class Company(models.Model):
+    name = models.CharField(_("company name"), max_length=200)
+    industry = models.ForeignKey(Industry, verbose_name=_("industry"), on_delete=models.PROTECT, null=True, blank=True)
+    employee_count = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    size_band = models.GeneratedField(
+        expression=_size_band_expression(),
+        output_field=models.CharField(_("size band"), max_length=10, choices=SizeBand.choices),
+        db_persist=True,
+    )
+    prefecture = models.CharField(_("prefecture"), max_length=2, choices=PREFECTURE_CHOICES, blank=True)
+    area = models.GeneratedField(
+        expression=_area_expression(),
+        output_field=models.CharField(_("area"), max_length=10, choices=Area.choices),
+        db_persist=True,
+    )
+    website = models.URLField(_("website"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        indexes = [models.Index(fields=["name"]), models.Index(fields=["updated_at", "id"])]
+        constraints = [
+            models.CheckConstraint(name="company_employee_count_positive", condition=Q(employee_count__gt=0))
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Temperature(models.TextChoices):
+    A = "A", _("A: BANT complete")
+    B = "B", _("B: budget or timeframe missing")
+    C = "C", _("C: agreed to a sales meeting")
+
+
+class Bant(models.Model):
+    """What was heard of Budget, Authority, Needs and Timeframe, in the rep's words."""
+
+    bant_budget = models.CharField(_("budget"), max_length=300, blank=True)
+    bant_authority = models.CharField(_("authority"), max_length=300, blank=True)
+    bant_needs = models.CharField(_("needs"), max_length=500, blank=True)
+    bant_timeframe = models.CharField(_("timeframe"), max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def bant_complete(self):
+        return all(
+            value.strip() for value in (self.bant_budget, self.bant_authority, self.bant_needs, self.bant_timeframe)
+        )
+
+
+class Origin(models.TextChoices):
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")
+
+
+class Lead(Bant):
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        WORKING = "working", _("Working")
+        NURTURING = "nurturing", _("Nurturing")
+        RECYCLED = "recycled", _("Recycled")
+        QUALIFIED = "qualified", _("Qualified (SQL)")
+        DISQUALIFIED = "disqualified", _("Disqualified")
+
+    OPEN_STATUSES = (Status.NEW, Status.WORKING, Status.NURTURING, Status.RECYCLED)
+
+    company = models.ForeignKey(Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="leads")
+    last_name = models.CharField(_("last name"), max_length=60)
+    first_name = models.CharField(_("first name"), max_length=60, blank=True)
+    department = models.CharField(_("department"), max_length=100, blank=True)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    source = models.ForeignKey(LeadSource, verbose_name=_("lead source"), on_delete=models.PROTECT)
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, null=True, blank=True)
+    origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices)
+    team = models.ForeignKey(
+        "org.Team",
+        verbose_name=_("IS team"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="leads",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_leads",
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
+    status_reason = models.CharField(
+        _("reason"), max_length=300, blank=True, help_text=_("Why the lead is nurtured or disqualified.")
+    )
+    next_approach_on = models.DateField(_("next approach date"), null=True, blank=True)
+    recycle_reason = models.ForeignKey(
+        RecycleReason, verbose_name=_("recycle reason"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    temperature = models.CharField(_("temperature"), max_length=1, choices=Temperature.choices, blank=True)
+    score = models.IntegerField(_("score"), default=0)
+    is_hot = models.BooleanField(_("hot"), default=False)
+    hot_since = models.DateTimeField(_("hot since"), null=True, blank=True)
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["next_approach_on", "id"]
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        indexes = [
+            models.Index(fields=["owner", "status", "next_approach_on"]),
+            models.Index(fields=["team", "status", "next_approach_on"]),
+            models.Index(fields=["email"]),
+            models.Index(fields=["updated_at", "id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="lead_open_iff_next_approach",
+                condition=(
+                    Q(status__in=["new", "working", "nurturing", "recycled"], next_approach_on__isnull=False)
+                    | (~Q(status__in=["new", "working", "nurturing", "recycled"]) & Q(next_approach_on__isnull=True))
+                ),
+            ),
+            models.CheckConstraint(
+                name="lead_recycled_iff_reason",
+                condition=Q(status="recycled", recycle_reason__isnull=False)
+                | (~Q(status="recycled") & Q(recycle_reason__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="lead_nurture_disqualify_need_reason",
+                condition=~Q(status__in=["nurturing", "disqualified"]) | ~Q(status_reason=""),
+            ),
+            models.CheckConstraint(
+                name="lead_qualified_has_temperature",
+                condition=~Q(status="qualified") | ~Q(temperature=""),
+            ),
+            models.CheckConstraint(
+                name="lead_temperature_a_bant_complete",
+                condition=~Q(temperature="A")
+                | (~Q(bant_budget="") & ~Q(bant_authority="") & ~Q(bant_needs="") & ~Q(bant_timeframe="")),
+            ),
+            models.CheckConstraint(
+                name="lead_temperature_b_budget_or_timeframe_missing",
+                condition=~Q(temperature="B")
+                | (~Q(bant_authority="") & ~Q(bant_needs="") & (Q(bant_budget="") | Q(bant_timeframe=""))),
+            ),
+            models.CheckConstraint(name="lead_hot_has_since", condition=Q(is_hot=False) | Q(hot_since__isnull=False)),
+            models.CheckConstraint(name="lead_has_contact_name", condition=~Q(last_name="")),
+        ]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.company_id and self.company.name})"
+
+    @property
+    def full_name(self):
+        return f"{self.last_name} {self.first_name}".strip()
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+
+class LeadRecycle(models.Model):
+    """One recycle decision: why, when to approach again (a day, or at least a week), who and how."""
+
+    class Precision(models.TextChoices):
+        DAY = "day", _("Day")
+        WEEK = "week", _("Month and week")
+
+    class Method(models.TextChoices):
+        CALL = "call", _("Call")
+        MAIL = "mail", _("Mail")
+        SEMINAR = "seminar", _("Seminar invitation")
+        MATERIALS = "materials", _("Send materials")
+        OTHER = "other", _("Other")
+
+    lead = models.ForeignKey(Lead, verbose_name=_("lead"), on_delete=models.CASCADE, related_name="recycles")
+    reason = models.ForeignKey(RecycleReason, verbose_name=_("reason"), on_delete=models.PROTECT)
+    precision = models.CharField(_("precision"), max_length=5, choices=Precision.choices)
+    approach_on = models.DateField(_("approach again on"))
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    month = models.PositiveSmallIntegerField(_("month"), null=True, blank=True)
+    week = models.PositiveSmallIntegerField(_("week of month"), null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who approaches"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    method = models.CharField(_("how"), max_length=20, choices=Method.choices, default=Method.CALL)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recycled by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recycled at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("recycle")
+        verbose_name_plural = _("recycles")
+        indexes = [models.Index(fields=["created_at"]), models.Index(fields=["lead", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                name="recycle_week_precision_has_month_week",
+                condition=Q(precision="day", year__isnull=True, month__isnull=True, week__isnull=True)
+                | Q(
+                    precision="week",
+                    year__isnull=False,
+                    month__gte=1,
+                    month__lte=12,
+                    week__gte=1,
+                    week__lte=6,
+                ),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.lead_id}: {self.reason} → {self.approach_on}"
+
+
+class LeadEvent(models.Model):
+    """The lead's history: every status and owner change, who made it, when and why."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        STATUS = "status", _("Status changed")
+        OWNER = "owner", _("Owner changed")
+        BANT = "bant", _("BANT updated")
+
+    lead = models.ForeignKey(Lead, verbose_name=_("lead"), on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    from_status = models.CharField(_("from status"), max_length=20, choices=Lead.Status.choices, blank=True)
+    to_status = models.CharField(_("to status"), max_length=20, choices=Lead.Status.choices, blank=True)
+    from_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("from owner"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    to_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("to owner"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty when the system made the change."),
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("lead event")
+        verbose_name_plural = _("lead history")
+        indexes = [models.Index(fields=["lead", "at"]), models.Index(fields=["to_status", "at"])]
+
+    def __str__(self):
+        return f"{self.lead_id} {self.kind} {self.from_status}→{self.to_status}"
+
+
+class TouchPoint(models.Model):
+    """A sign of interest reported by the MA tool."""
+
+    class Kind(models.TextChoices):
+        PAGE_VIEW = "page_view", _("Web page viewed")
+        DEMO_CLICK = "demo_click", _("Demo link clicked")
+        EMAIL_OPEN = "email_open", _("Email opened")
+        EMAIL_CLICK = "email_click", _("Email link clicked")
+        FORM = "form", _("Form submitted")
+        SEMINAR = "seminar", _("Seminar attended")
+        TRIAL = "trial", _("Trial requested")
+
+    lead = models.ForeignKey(Lead, verbose_name=_("lead"), on_delete=models.CASCADE, related_name="touch_points")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    url = models.URLField(_("URL"), max_length=500, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    external_id = models.CharField(_("event id"), max_length=100, null=True, blank=True, unique=True)
+    payload = models.JSONField(_("payload"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("touch point")
+        verbose_name_plural = _("touch points")
+        indexes = [models.Index(fields=["lead", "occurred_at"]), models.Index(fields=["occurred_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"

@@ -1,0 +1,350 @@
+"""Every write to companies and leads. Lead status moves only through ``_transition``."""
+
+from datetime import date, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from org.models import Team, User
+
+from .dates import week_of_month_end, week_of_month_start, weeks_in_month
+from .models import Campaign, Company, Industry, Lead, LeadEvent, LeadRecycle, LeadSource, RecycleReason, Temperature
+
+S = Lead.Status
+
+# Which status a lead may move to from each status. Re-recycling a recycled lead is a new plan.
+LEAD_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.NEW: frozenset({S.WORKING, S.NURTURING, S.RECYCLED, S.QUALIFIED, S.DISQUALIFIED}),
+    S.WORKING: frozenset({S.NURTURING, S.RECYCLED, S.QUALIFIED, S.DISQUALIFIED}),
+    S.NURTURING: frozenset({S.WORKING, S.RECYCLED, S.QUALIFIED, S.DISQUALIFIED}),
+    S.RECYCLED: frozenset({S.WORKING, S.RECYCLED, S.NURTURING, S.QUALIFIED, S.DISQUALIFIED}),
+    # FS rejected the SQL (back to working) or sent the deal back (recycled).
+    S.QUALIFIED: frozenset({S.WORKING, S.RECYCLED}),
+    S.DISQUALIFIED: frozenset({S.WORKING}),
+}
+
+
+@transaction.atomic
+def company_create(
+    *,
+    name: str,
+    industry: Industry | None = None,
+    employee_count: int | None = None,
+    prefecture: str = "",
+    website: str = "",
+    phone: str = "",
+) -> Company:
+    company = Company(
+        name=name.strip(),
+        industry=industry,
+        employee_count=employee_count,
+        prefecture=prefecture,
+        website=website,
+        phone=phone,
+    )
+    company.full_clean()
+    company.save()
+    return company
+
+
+@transaction.atomic
+def lead_create(
+    *,
+    actor: User | None,
+    company: Company,
+    last_name: str,
+    source: LeadSource,
+    origin: str,
+    first_name: str = "",
+    department: str = "",
+    title: str = "",
+    email: str = "",
+    phone: str = "",
+    campaign: Campaign | None = None,
+    team: Team | None = None,
+    owner: User | None = None,
+    next_approach_on: date | None = None,
+) -> Lead:
+    """A new lead is an asset from the day it arrives unless another day is given."""
+    if campaign is not None and campaign.source_id != source.pk:
+        raise ValidationError({"campaign": _("The campaign belongs to another lead source.")}, code="campaign_source")
+    lead = Lead(
+        company=company,
+        last_name=last_name.strip(),
+        first_name=first_name.strip(),
+        department=department,
+        title=title,
+        email=email.strip().lower(),
+        phone=phone,
+        source=source,
+        campaign=campaign,
+        origin=origin,
+        team=team or (owner.team if owner else None),
+        owner=owner,
+        status=S.NEW,
+        next_approach_on=next_approach_on or timezone.localdate(),
+    )
+    lead.full_clean()
+    lead.save()
+    LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.CREATED, to_status=S.NEW, to_owner=owner, actor=actor)
+    return lead
+
+
+def _locked(lead: Lead) -> Lead:
+    return Lead.objects.select_for_update().get(pk=lead.pk)
+
+
+def _transition(lead: Lead, *, to: str, actor: User | None, note: str = "", **changes) -> Lead:
+    """Moves a locked lead to ``to``, applying ``changes``; records the move. Callers hold the lock."""
+    if to not in LEAD_TRANSITIONS[lead.status]:
+        raise ValidationError(
+            _("A %(from)s lead cannot become %(to)s."),
+            code="illegal_transition",
+            params={"from": S(lead.status).label, "to": S(to).label},
+        )
+    from_status = lead.status
+    lead.status = to
+    for field, value in changes.items():
+        setattr(lead, field, value)
+    if to != S.RECYCLED:
+        lead.recycle_reason = None
+    if to not in (S.NURTURING, S.DISQUALIFIED):
+        lead.status_reason = ""
+    if to not in Lead.OPEN_STATUSES:
+        lead.next_approach_on = None
+    lead.full_clean()
+    lead.save(
+        update_fields=[
+            "status",
+            "status_reason",
+            "next_approach_on",
+            "recycle_reason",
+            *changes.keys(),
+            "updated_at",
+        ]
+    )
+    LeadEvent.objects.create(
+        lead=lead, kind=LeadEvent.Kind.STATUS, from_status=from_status, to_status=to, actor=actor, note=note
+    )
+    return lead
+
+
+@transaction.atomic
+def lead_start_working(*, lead: Lead, actor: User | None, note: str = "") -> Lead:
+    """Idempotent: a lead already being worked stays as it is."""
+    lead = _locked(lead)
+    if lead.status == S.WORKING:
+        return lead
+    next_on = lead.next_approach_on or timezone.localdate()
+    return _transition(lead, to=S.WORKING, actor=actor, note=note, next_approach_on=next_on)
+
+
+@transaction.atomic
+def lead_set_next_approach(*, lead: Lead, actor: User | None, next_approach_on: date) -> Lead:
+    lead = _locked(lead)
+    if not lead.is_open:
+        raise ValidationError(
+            {"next_approach_on": _("Only an open lead has a next approach date.")}, code="lead_closed"
+        )
+    if next_approach_on < timezone.localdate():
+        raise ValidationError({"next_approach_on": _("The date is in the past.")}, code="date_in_past")
+    lead.next_approach_on = next_approach_on
+    lead.save(update_fields=["next_approach_on", "updated_at"])
+    return lead
+
+
+def recycle_approach_date(
+    *,
+    today: date,
+    approach_on: date | None = None,
+    year: int | None = None,
+    month: int | None = None,
+    week: int | None = None,
+) -> tuple[str, date]:
+    """The precision and first day of a re-approach plan; raises with the field that is wrong."""
+    if approach_on is not None:
+        if approach_on <= today:
+            raise ValidationError({"approach_on": _("Choose a day after today.")}, code="date_not_future")
+        return LeadRecycle.Precision.DAY, approach_on
+    if month is None or week is None:
+        raise ValidationError(
+            {"approach_on": _("Give a re-approach date, or at least the month and the week.")},
+            code="approach_missing",
+        )
+    if not 1 <= month <= 12:
+        raise ValidationError({"month": _("Month must be between 1 and 12.")}, code="month_range")
+    if year is None:
+        year = today.year if (month, 1) >= (today.month, 1) else today.year + 1
+    if not 1 <= week <= weeks_in_month(year, month):
+        raise ValidationError(
+            {"week": _("%(year)s/%(month)s has weeks 1 to %(weeks)s.")},
+            code="week_range",
+            params={"year": year, "month": month, "weeks": weeks_in_month(year, month)},
+        )
+    if week_of_month_end(year, month, week) <= today:
+        raise ValidationError({"week": _("That week is already over.")}, code="week_past")
+    return LeadRecycle.Precision.WEEK, max(week_of_month_start(year, month, week), today + timedelta(days=1))
+
+
+@transaction.atomic
+def lead_recycle(
+    *,
+    lead: Lead,
+    actor: User,
+    reason: RecycleReason,
+    approach_on: date | None = None,
+    year: int | None = None,
+    month: int | None = None,
+    week: int | None = None,
+    assignee: User | None = None,
+    method: str = LeadRecycle.Method.CALL,
+    note: str = "",
+    team: Team | None = None,
+) -> Lead:
+    """A recycled lead always has a reason and a day it comes back; it leaves today's queue until then.
+
+    ``team`` moves it to another IS team's pool (e.g. a deal sent back goes to the recycle group).
+    """
+    if not reason.is_active:
+        raise ValidationError({"reason": _("This reason is no longer in use.")}, code="reason_inactive")
+    today = timezone.localdate()
+    precision, first_day = recycle_approach_date(
+        today=today, approach_on=approach_on, year=year, month=month, week=week
+    )
+    lead = _locked(lead)
+    changes = {"next_approach_on": first_day, "recycle_reason": reason}
+    if team is not None and team.pk != lead.team_id:
+        changes["team"] = team
+    new_owner = assignee if assignee is not None else (None if "team" in changes else lead.owner)
+    owner_changed = new_owner != lead.owner
+    previous_owner = lead.owner
+    if owner_changed:
+        changes["owner"] = new_owner
+    _transition(lead, to=S.RECYCLED, actor=actor, note=note, **changes)
+    if owner_changed:
+        LeadEvent.objects.create(
+            lead=lead, kind=LeadEvent.Kind.OWNER, from_owner=previous_owner, to_owner=new_owner, actor=actor
+        )
+    week_fields = (
+        {"year": first_day.year if year is None else year, "month": month, "week": week}
+        if precision == LeadRecycle.Precision.WEEK
+        else {}
+    )
+    plan = LeadRecycle(
+        lead=lead,
+        reason=reason,
+        precision=precision,
+        approach_on=first_day,
+        assignee=assignee,
+        method=method,
+        note=note,
+        created_by=actor,
+        **week_fields,
+    )
+    plan.full_clean()
+    plan.save()
+    return lead
+
+
+@transaction.atomic
+def lead_nurture(*, lead: Lead, actor: User, reason: str, next_approach_on: date) -> Lead:
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the lead goes to nurturing.")}, code="reason_required")
+    if next_approach_on <= timezone.localdate():
+        raise ValidationError({"next_approach_on": _("Choose a day after today.")}, code="date_not_future")
+    lead = _locked(lead)
+    if lead.status == S.NURTURING:
+        return lead
+    return _transition(
+        lead, to=S.NURTURING, actor=actor, note=reason, status_reason=reason.strip(), next_approach_on=next_approach_on
+    )
+
+
+@transaction.atomic
+def lead_disqualify(*, lead: Lead, actor: User, reason: str) -> Lead:
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the lead is disqualified.")}, code="reason_required")
+    lead = _locked(lead)
+    if lead.status == S.DISQUALIFIED:
+        return lead
+    return _transition(lead, to=S.DISQUALIFIED, actor=actor, note=reason, status_reason=reason.strip())
+
+
+@transaction.atomic
+def lead_qualify(*, lead: Lead, actor: User) -> Lead:
+    """Marks the lead as an SQL. Only the SQL handoff calls this, inside its own transaction."""
+    lead = _locked(lead)
+    if lead.status == S.QUALIFIED:
+        return lead
+    if not lead.temperature:
+        raise ValidationError(
+            {"temperature": _("Hear BANT (or the meeting agreement) before qualifying.")}, code="temperature_missing"
+        )
+    return _transition(lead, to=S.QUALIFIED, actor=actor)
+
+
+def temperature_for(*, budget: str, authority: str, needs: str, timeframe: str, meeting_agreed: bool) -> str:
+    """A = BANT complete; B = authority and needs heard, budget or timeframe missing; C = the customer
+    agreed to a sales meeting (set by hand). Anything less has no temperature yet."""
+    heard = [bool(v.strip()) for v in (budget, authority, needs, timeframe)]
+    if all(heard):
+        return Temperature.A
+    if heard[1] and heard[2]:
+        return Temperature.B
+    if meeting_agreed:
+        return Temperature.C
+    return ""
+
+
+@transaction.atomic
+def lead_update_bant(
+    *,
+    lead: Lead,
+    actor: User,
+    budget: str,
+    authority: str,
+    needs: str,
+    timeframe: str,
+    meeting_agreed: bool = False,
+) -> Lead:
+    lead = _locked(lead)
+    if not lead.is_open:
+        raise ValidationError(_("Only an open lead can be qualified."), code="lead_closed")
+    lead.bant_budget, lead.bant_authority = budget.strip(), authority.strip()
+    lead.bant_needs, lead.bant_timeframe = needs.strip(), timeframe.strip()
+    lead.temperature = temperature_for(
+        budget=budget, authority=authority, needs=needs, timeframe=timeframe, meeting_agreed=meeting_agreed
+    )
+    lead.full_clean()
+    lead.save(
+        update_fields=["bant_budget", "bant_authority", "bant_needs", "bant_timeframe", "temperature", "updated_at"]
+    )
+    LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.BANT, actor=actor, note=lead.temperature)
+    return lead
+
+
+@transaction.atomic
+def lead_assign(*, lead: Lead, owner: User | None, actor: User | None) -> Lead:
+    """Gives the lead to an IS rep (or back to the team pool); idempotent."""
+    lead = _locked(lead)
+    if owner is not None and owner.role != User.Role.IS:
+        raise ValidationError({"owner": _("Leads are owned by inside-sales reps.")}, code="owner_not_is")
+    if lead.owner_id == (owner.pk if owner else None):
+        return lead
+    previous = lead.owner
+    lead.owner = owner
+    if owner is not None and owner.team_id:
+        lead.team_id = owner.team_id
+    lead.save(update_fields=["owner", "team", "updated_at"])
+    LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.OWNER, from_owner=previous, to_owner=owner, actor=actor)
+    return lead
+
+
+def lead_touch(*, lead: Lead, at) -> None:
+    """Records that someone worked the lead at ``at``; the mark only ever moves forward."""
+    Lead.objects.filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=at), pk=lead.pk).update(
+        last_activity_at=at
+    )

@@ -1,0 +1,206 @@
+from datetime import date
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leads.models import Company, Lead
+from org.models import User
+
+from .gates import GATE_FIELDS, GATE_RULES, gate_failures
+from .models import CSAccount, LostReason, Opportunity, Phase, PhaseHistory, Service
+
+# Fields a deal's owner may edit directly; owner, phase and status move only through transitions.
+EDITABLE_FIELDS = (
+    "name",
+    "amount",
+    "service",
+    "quantity",
+    "first_meeting_on",
+    "first_meeting_attendees",
+    "decision_maker",
+    "expected_close_on",
+    "contract_on",
+    "next_action_on",
+    "next_action",
+    "bant_budget",
+    "bant_authority",
+    "bant_needs",
+    "bant_timeframe",
+)
+
+
+def first_phase() -> Phase:
+    phase = Phase.objects.filter(is_active=True, outcome=Phase.Outcome.OPEN).order_by("sort_order").first()
+    if phase is None:
+        raise ValidationError(_("No open phase is configured."), code="no_phase")
+    return phase
+
+
+@transaction.atomic
+def opportunity_create(
+    *,
+    actor: User,
+    company: Company,
+    owner: User,
+    origin: str,
+    name: str,
+    next_action_on: date,
+    origin_lead: Lead | None = None,
+    service: Service | None = None,
+    amount: int | None = None,
+    revived_from: Opportunity | None = None,
+    bant: dict[str, str] | None = None,
+) -> Opportunity:
+    """A deal starts in the first open phase, owned by an FS rep, with a next action date."""
+    if owner.role != User.Role.FS:
+        raise ValidationError({"owner": _("Deals are owned by field-sales reps.")}, code="owner_not_fs")
+    phase = first_phase()
+    opportunity = Opportunity(
+        name=name,
+        company=company,
+        origin=origin,
+        origin_lead=origin_lead,
+        owner=owner,
+        phase=phase,
+        phase_entered_at=timezone.now(),
+        service=service,
+        amount=amount,
+        next_action_on=next_action_on,
+        revived_from=revived_from,
+        created_by=actor,
+        **(bant or {}),
+    )
+    opportunity.full_clean()
+    opportunity.save()
+    PhaseHistory.objects.create(opportunity=opportunity, from_phase=None, to_phase=phase, actor=actor)
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_update(*, opportunity: Opportunity, actor: User, data: dict) -> Opportunity:
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(
+            {field: _("This field cannot be changed here.") for field in sorted(unknown)}, code="not_editable"
+        )
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    if not opportunity.is_open:
+        raise ValidationError(_("A closed deal cannot be edited."), code="closed")
+    for field, value in data.items():
+        setattr(opportunity, field, value)
+    opportunity.full_clean()
+    opportunity.save(update_fields=[*data.keys(), "updated_at"])
+    return opportunity
+
+
+def _check_order(current: Phase, target: Phase) -> None:
+    if target.sort_order < current.sort_order and not target.may_move_back_into:
+        raise ValidationError(
+            {"phase": _("A deal cannot move back to %(phase)s.")}, code="no_move_back", params={"phase": target}
+        )
+    skipped = Phase.objects.filter(
+        is_active=True,
+        outcome=Phase.Outcome.OPEN,
+        sort_order__gt=current.sort_order,
+        sort_order__lt=target.sort_order,
+    ).exists()
+    if skipped and not target.may_skip_into:
+        raise ValidationError(
+            {"phase": _("A deal cannot skip phases to enter %(phase)s.")}, code="no_skip", params={"phase": target}
+        )
+
+
+@transaction.atomic
+def opportunity_move(
+    *,
+    opportunity: Opportunity,
+    to_phase: Phase,
+    actor: User,
+    changes: dict | None = None,
+    lost_reason: LostReason | None = None,
+    note: str = "",
+) -> Opportunity:
+    """Moves a deal into ``to_phase`` if its gate holds, applying ``changes`` first; all or nothing.
+
+    A failed gate raises one ValidationError naming every missing field and broken rule (code
+    ``gate_failed``). Closed deals do not move. Moving to the current phase does nothing.
+    """
+    opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    if not opportunity.is_open:
+        raise ValidationError(_("A closed deal cannot change phase."), code="closed")
+    if not to_phase.is_active:
+        raise ValidationError({"phase": _("This phase is not in use.")}, code="phase_inactive")
+    if to_phase.pk == opportunity.phase_id:
+        return opportunity
+    _check_order(opportunity.phase, to_phase)
+    for field, value in (changes or {}).items():
+        if field not in EDITABLE_FIELDS:
+            raise ValidationError({field: _("This field cannot be changed here.")}, code="not_editable")
+        setattr(opportunity, field, value)
+    if lost_reason is not None:
+        opportunity.lost_reason = lost_reason
+        opportunity.lost_note = note
+    missing, broken = gate_failures(to_phase, opportunity)
+    if missing or broken:
+        errors = {field: [ValidationError(_("Required to enter this phase."), code="required")] for field in missing}
+        if broken:
+            errors[NON_FIELD_ERRORS] = [ValidationError(GATE_RULES[rule][0], code=rule) for rule in broken]
+        raise ValidationError(errors)
+    from_phase = opportunity.phase
+    opportunity.phase = to_phase
+    opportunity.phase_entered_at = timezone.now()
+    opportunity.status = {
+        Phase.Outcome.OPEN: Opportunity.Status.OPEN,
+        Phase.Outcome.WON: Opportunity.Status.WON,
+        Phase.Outcome.LOST: Opportunity.Status.LOST,
+    }[to_phase.outcome]
+    if to_phase.is_closed:
+        opportunity.closed_at = timezone.now()
+    opportunity.full_clean()
+    opportunity.save()
+    PhaseHistory.objects.create(
+        opportunity=opportunity, from_phase=from_phase, to_phase=to_phase, actor=actor, note=note
+    )
+    return opportunity
+
+
+def lost_phase() -> Phase:
+    return Phase.objects.get(outcome=Phase.Outcome.LOST, is_active=True)
+
+
+def won_phase() -> Phase:
+    return Phase.objects.get(outcome=Phase.Outcome.WON, is_active=True)
+
+
+@transaction.atomic
+def opportunity_close_lost(*, opportunity: Opportunity, actor: User, reason: LostReason, note: str = "") -> Opportunity:
+    return opportunity_move(opportunity=opportunity, to_phase=lost_phase(), actor=actor, lost_reason=reason, note=note)
+
+
+@transaction.atomic
+def cs_account_create(*, opportunity: Opportunity, owner: User | None, renewal_on: date | None = None) -> CSAccount:
+    """One account per won deal; calling again returns the same account."""
+    existing = CSAccount.objects.filter(opportunity=opportunity).first()
+    if existing is not None:
+        return existing
+    if opportunity.status != Opportunity.Status.WON:
+        raise ValidationError(_("Only a won deal becomes a customer account."), code="not_won")
+    if owner is not None and owner.role != User.Role.CS:
+        raise ValidationError({"owner": _("Accounts are owned by customer-success reps.")}, code="owner_not_cs")
+    account = CSAccount(
+        opportunity=opportunity,
+        company=opportunity.company,
+        owner=owner,
+        contract_on=opportunity.contract_on,
+        contract_amount=opportunity.amount,
+        renewal_on=renewal_on,
+    )
+    account.full_clean()
+    account.save()
+    return account
+
+
+def gate_field_choices():
+    return list(GATE_FIELDS.items())
