@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -6,8 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Lead
-from leads.services import lead_start_working, lead_touch
+from leads.services import lead_set_next_approach, lead_start_working, lead_touch
 from opportunities.models import Opportunity
+from org.errors import field_error
 from org.models import User
 
 from .models import Activity, CallOutcome
@@ -27,11 +28,14 @@ def activity_log(
     outcome: CallOutcome | None = None,
     duration_seconds: int | None = None,
     note: str = "",
+    next_approach_on: date | None = None,
 ) -> Activity:
-    """Logs what happened. Working a new, nurturing or recycled lead makes it a lead being worked."""
+    """Logs what happened and, for a lead, when to approach next, together or not at all.
+
+    Working a new, nurturing or recycled lead makes it a lead being worked."""
     occurred_at = occurred_at or timezone.now()
     if occurred_at > timezone.now() + timezone.timedelta(minutes=5):
-        raise ValidationError({"occurred_at": _("An activity cannot happen in the future.")}, code="future")
+        raise field_error("occurred_at", _("An activity cannot happen in the future."), code="future")
     if lead is None and opportunity is None:
         raise ValidationError(_("Log the activity on a lead or a deal."), code="no_subject")
     if kind != Activity.Kind.CALL:
@@ -52,12 +56,14 @@ def activity_log(
         lead=lead,
         opportunity=opportunity,
     )
-    activity.full_clean()
+    activity.full_clean(exclude=["actor", "team", "company", "lead", "opportunity", "outcome"])
     activity.save()
     if lead is not None:
         lead_touch(lead=lead, at=occurred_at)
         if lead.status in (Lead.Status.NEW, Lead.Status.NURTURING, Lead.Status.RECYCLED):
             lead_start_working(lead=lead, actor=actor)
+        if next_approach_on is not None:
+            lead_set_next_approach(lead=lead, actor=actor, next_approach_on=next_approach_on)
     if opportunity is not None:
         Opportunity.objects.filter(pk=opportunity.pk).exclude(last_activity_at__gte=occurred_at).update(
             last_activity_at=occurred_at

@@ -9,6 +9,7 @@ from leads.models import Lead
 from leads.services import lead_qualify, lead_start_working
 from opportunities.models import LostReason, Opportunity, Service
 from opportunities.services import opportunity_close_lost, opportunity_create
+from org.errors import field_error
 from org.models import User
 
 from .models import Handoff
@@ -42,9 +43,9 @@ def handoff_create_sql(
     if existing is not None:
         return existing
     if to_user.role != User.Role.FS or not to_user.is_active:
-        raise ValidationError({"to_user": _("Choose an active field-sales rep.")}, code="not_fs")
+        raise field_error("to_user", _("Choose an active field-sales rep."), code="not_fs")
     if not heard.strip():
-        raise ValidationError({"heard": _("Write down what was heard.")}, code="required")
+        raise field_error("heard", _("Write down what was heard."), code="required")
     size_band = lead.company.size_band
     count, limit = fs_capacity_status(user=to_user, size_band=size_band)
     if limit is not None and count >= limit and not capacity_override_reason.strip():
@@ -129,7 +130,7 @@ def handoff_accept(*, handoff: Handoff, actor: User) -> Handoff:
 def handoff_reject(*, handoff: Handoff, actor: User, reason: str) -> Handoff:
     """FS turns an SQL down: the deal closes as lost and the lead goes back to its IS rep's queue."""
     if not reason.strip():
-        raise ValidationError({"reason": _("Say why the SQL is rejected.")}, code="reason_required")
+        raise field_error("reason", _("Say why the SQL is rejected."), code="reason_required")
     done = _locked_pending(handoff, actor)
     if done is not None:
         if done.status == Handoff.Status.ACCEPTED:

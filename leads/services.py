@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from org.errors import field_error
 from org.models import Team, User
 
 from .dates import week_of_month_end, week_of_month_start, weeks_in_month
@@ -25,6 +26,10 @@ LEAD_TRANSITIONS: dict[str, frozenset[str]] = {
     S.QUALIFIED: frozenset({S.WORKING, S.RECYCLED}),
     S.DISQUALIFIED: frozenset({S.WORKING}),
 }
+
+
+# Relations a transition never changes to a row that might not exist (the callers pass instances).
+LEAD_RELATIONS = ["company", "source", "campaign", "team", "owner", "recycle_reason"]
 
 
 @transaction.atomic
@@ -70,7 +75,7 @@ def lead_create(
 ) -> Lead:
     """A new lead is an asset from the day it arrives unless another day is given."""
     if campaign is not None and campaign.source_id != source.pk:
-        raise ValidationError({"campaign": _("The campaign belongs to another lead source.")}, code="campaign_source")
+        raise field_error("campaign", _("The campaign belongs to another lead source."), code="campaign_source")
     lead = Lead(
         company=company,
         last_name=last_name.strip(),
@@ -115,7 +120,9 @@ def _transition(lead: Lead, *, to: str, actor: User | None, note: str = "", **ch
         lead.status_reason = ""
     if to not in Lead.OPEN_STATUSES:
         lead.next_approach_on = None
-    lead.full_clean()
+    # The table above and the callers' checks keep the lead's constraints; the database enforces them
+    # again on save, so re-validating each one here would only cost a round trip per constraint.
+    lead.full_clean(exclude=LEAD_RELATIONS, validate_constraints=False)
     lead.save(
         update_fields=[
             "status",
@@ -146,11 +153,9 @@ def lead_start_working(*, lead: Lead, actor: User | None, note: str = "") -> Lea
 def lead_set_next_approach(*, lead: Lead, actor: User | None, next_approach_on: date) -> Lead:
     lead = _locked(lead)
     if not lead.is_open:
-        raise ValidationError(
-            {"next_approach_on": _("Only an open lead has a next approach date.")}, code="lead_closed"
-        )
+        raise field_error("next_approach_on", _("Only an open lead has a next approach date."), code="lead_closed")
     if next_approach_on < timezone.localdate():
-        raise ValidationError({"next_approach_on": _("The date is in the past.")}, code="date_in_past")
+        raise field_error("next_approach_on", _("The date is in the past."), code="date_in_past")
     lead.next_approach_on = next_approach_on
     lead.save(update_fields=["next_approach_on", "updated_at"])
     return lead
@@ -167,25 +172,25 @@ def recycle_approach_date(
     """The precision and first day of a re-approach plan; raises with the field that is wrong."""
     if approach_on is not None:
         if approach_on <= today:
-            raise ValidationError({"approach_on": _("Choose a day after today.")}, code="date_not_future")
+            raise field_error("approach_on", _("Choose a day after today."), code="date_not_future")
         return LeadRecycle.Precision.DAY, approach_on
     if month is None or week is None:
-        raise ValidationError(
-            {"approach_on": _("Give a re-approach date, or at least the month and the week.")},
-            code="approach_missing",
+        raise field_error(
+            "approach_on", _("Give a re-approach date, or at least the month and the week."), code="approach_missing"
         )
     if not 1 <= month <= 12:
-        raise ValidationError({"month": _("Month must be between 1 and 12.")}, code="month_range")
+        raise field_error("month", _("Month must be between 1 and 12."), code="month_range")
     if year is None:
-        year = today.year if (month, 1) >= (today.month, 1) else today.year + 1
+        year = today.year if month >= today.month else today.year + 1
     if not 1 <= week <= weeks_in_month(year, month):
-        raise ValidationError(
-            {"week": _("%(year)s/%(month)s has weeks 1 to %(weeks)s.")},
+        raise field_error(
+            "week",
+            _("%(year)s/%(month)s has weeks 1 to %(weeks)s."),
             code="week_range",
             params={"year": year, "month": month, "weeks": weeks_in_month(year, month)},
         )
     if week_of_month_end(year, month, week) <= today:
-        raise ValidationError({"week": _("That week is already over.")}, code="week_past")
+        raise field_error("week", _("That week is already over."), code="week_past")
     return LeadRecycle.Precision.WEEK, max(week_of_month_start(year, month, week), today + timedelta(days=1))
 
 
@@ -209,7 +214,7 @@ def lead_recycle(
     ``team`` moves it to another IS team's pool (e.g. a deal sent back goes to the recycle group).
     """
     if not reason.is_active:
-        raise ValidationError({"reason": _("This reason is no longer in use.")}, code="reason_inactive")
+        raise field_error("reason", _("This reason is no longer in use."), code="reason_inactive")
     today = timezone.localdate()
     precision, first_day = recycle_approach_date(
         today=today, approach_on=approach_on, year=year, month=month, week=week
@@ -252,9 +257,9 @@ def lead_recycle(
 @transaction.atomic
 def lead_nurture(*, lead: Lead, actor: User, reason: str, next_approach_on: date) -> Lead:
     if not reason.strip():
-        raise ValidationError({"reason": _("Say why the lead goes to nurturing.")}, code="reason_required")
+        raise field_error("reason", _("Say why the lead goes to nurturing."), code="reason_required")
     if next_approach_on <= timezone.localdate():
-        raise ValidationError({"next_approach_on": _("Choose a day after today.")}, code="date_not_future")
+        raise field_error("next_approach_on", _("Choose a day after today."), code="date_not_future")
     lead = _locked(lead)
     if lead.status == S.NURTURING:
         return lead
@@ -266,7 +271,7 @@ def lead_nurture(*, lead: Lead, actor: User, reason: str, next_approach_on: date
 @transaction.atomic
 def lead_disqualify(*, lead: Lead, actor: User, reason: str) -> Lead:
     if not reason.strip():
-        raise ValidationError({"reason": _("Say why the lead is disqualified.")}, code="reason_required")
+        raise field_error("reason", _("Say why the lead is disqualified."), code="reason_required")
     lead = _locked(lead)
     if lead.status == S.DISQUALIFIED:
         return lead
@@ -280,10 +285,22 @@ def lead_qualify(*, lead: Lead, actor: User) -> Lead:
     if lead.status == S.QUALIFIED:
         return lead
     if not lead.temperature:
-        raise ValidationError(
-            {"temperature": _("Hear BANT (or the meeting agreement) before qualifying.")}, code="temperature_missing"
+        raise field_error(
+            "temperature", _("Hear BANT (or the meeting agreement) before qualifying."), code="temperature_missing"
         )
     return _transition(lead, to=S.QUALIFIED, actor=actor)
+
+
+TEMPERATURE_MISMATCH = {
+    Temperature.A: _("All four BANT items were heard, so the temperature is A, not %(chosen)s."),
+    Temperature.B: _(
+        "Authority and needs were heard but budget or timeframe is missing, so the temperature is B, not %(chosen)s."
+    ),
+    "": _(
+        "%(chosen)s does not fit what was heard: A needs all four BANT items, B needs authority and needs, "
+        "C needs the customer's agreement to a meeting."
+    ),
+}
 
 
 def temperature_for(*, budget: str, authority: str, needs: str, timeframe: str, meeting_agreed: bool) -> str:
@@ -309,15 +326,29 @@ def lead_update_bant(
     needs: str,
     timeframe: str,
     meeting_agreed: bool = False,
+    temperature: str | None = None,
 ) -> Lead:
+    """Stores what was heard; the temperature follows from it. A ``temperature`` the rep chose must be
+    the one the BANT supports (choosing C states the meeting agreement); blank means "work it out"."""
+    temperature = temperature or None
+    if temperature is not None:
+        meeting_agreed = temperature == Temperature.C
+    supported = temperature_for(
+        budget=budget, authority=authority, needs=needs, timeframe=timeframe, meeting_agreed=meeting_agreed
+    )
+    if temperature is not None and temperature != supported:
+        raise field_error(
+            "temperature",
+            TEMPERATURE_MISMATCH[supported],
+            code="temperature_inconsistent",
+            params={"chosen": temperature or "-"},
+        )
     lead = _locked(lead)
     if not lead.is_open:
         raise ValidationError(_("Only an open lead can be qualified."), code="lead_closed")
     lead.bant_budget, lead.bant_authority = budget.strip(), authority.strip()
     lead.bant_needs, lead.bant_timeframe = needs.strip(), timeframe.strip()
-    lead.temperature = temperature_for(
-        budget=budget, authority=authority, needs=needs, timeframe=timeframe, meeting_agreed=meeting_agreed
-    )
+    lead.temperature = supported
     lead.full_clean()
     lead.save(
         update_fields=["bant_budget", "bant_authority", "bant_needs", "bant_timeframe", "temperature", "updated_at"]
@@ -331,7 +362,7 @@ def lead_assign(*, lead: Lead, owner: User | None, actor: User | None) -> Lead:
     """Gives the lead to an IS rep (or back to the team pool); idempotent."""
     lead = _locked(lead)
     if owner is not None and owner.role != User.Role.IS:
-        raise ValidationError({"owner": _("Leads are owned by inside-sales reps.")}, code="owner_not_is")
+        raise field_error("owner", _("Leads are owned by inside-sales reps."), code="owner_not_is")
     if lead.owner_id == (owner.pk if owner else None):
         return lead
     previous = lead.owner

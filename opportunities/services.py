@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Company, Lead
+from org.errors import field_error
 from org.models import User
 
 from .gates import GATE_FIELDS, GATE_RULES, gate_failures
@@ -55,7 +56,7 @@ def opportunity_create(
 ) -> Opportunity:
     """A deal starts in the first open phase, owned by an FS rep, with a next action date."""
     if owner.role != User.Role.FS:
-        raise ValidationError({"owner": _("Deals are owned by field-sales reps.")}, code="owner_not_fs")
+        raise field_error("owner", _("Deals are owned by field-sales reps."), code="owner_not_fs")
     phase = first_phase()
     opportunity = Opportunity(
         name=name,
@@ -97,8 +98,8 @@ def opportunity_update(*, opportunity: Opportunity, actor: User, data: dict) -> 
 
 def _check_order(current: Phase, target: Phase) -> None:
     if target.sort_order < current.sort_order and not target.may_move_back_into:
-        raise ValidationError(
-            {"phase": _("A deal cannot move back to %(phase)s.")}, code="no_move_back", params={"phase": target}
+        raise field_error(
+            "phase", _("A deal cannot move back to %(phase)s."), code="no_move_back", params={"phase": target}
         )
     skipped = Phase.objects.filter(
         is_active=True,
@@ -107,8 +108,8 @@ def _check_order(current: Phase, target: Phase) -> None:
         sort_order__lt=target.sort_order,
     ).exists()
     if skipped and not target.may_skip_into:
-        raise ValidationError(
-            {"phase": _("A deal cannot skip phases to enter %(phase)s.")}, code="no_skip", params={"phase": target}
+        raise field_error(
+            "phase", _("A deal cannot skip phases to enter %(phase)s."), code="no_skip", params={"phase": target}
         )
 
 
@@ -131,13 +132,13 @@ def opportunity_move(
     if not opportunity.is_open:
         raise ValidationError(_("A closed deal cannot change phase."), code="closed")
     if not to_phase.is_active:
-        raise ValidationError({"phase": _("This phase is not in use.")}, code="phase_inactive")
+        raise field_error("phase", _("This phase is not in use."), code="phase_inactive")
     if to_phase.pk == opportunity.phase_id:
         return opportunity
     _check_order(opportunity.phase, to_phase)
     for field, value in (changes or {}).items():
         if field not in EDITABLE_FIELDS:
-            raise ValidationError({field: _("This field cannot be changed here.")}, code="not_editable")
+            raise field_error(field, _("This field cannot be changed here."), code="not_editable")
         setattr(opportunity, field, value)
     if lost_reason is not None:
         opportunity.lost_reason = lost_reason
@@ -188,7 +189,7 @@ def cs_account_create(*, opportunity: Opportunity, owner: User | None, renewal_o
     if opportunity.status != Opportunity.Status.WON:
         raise ValidationError(_("Only a won deal becomes a customer account."), code="not_won")
     if owner is not None and owner.role != User.Role.CS:
-        raise ValidationError({"owner": _("Accounts are owned by customer-success reps.")}, code="owner_not_cs")
+        raise field_error("owner", _("Accounts are owned by customer-success reps."), code="owner_not_cs")
     account = CSAccount(
         opportunity=opportunity,
         company=opportunity.company,

@@ -1,6 +1,7 @@
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from .errors import field_error
 from .models import Team, User
 
 
@@ -39,7 +40,6 @@ def user_create(
 
 
 def _check_role_team(user: User) -> None:
-    from django.core.exceptions import ValidationError
 
     if user.team is None:
         return
@@ -50,8 +50,9 @@ def _check_role_team(user: User) -> None:
         User.Role.MARKETING: (Team.Kind.MARKETING,),
     }.get(user.role)
     if expected is not None and user.team.kind not in expected:
-        raise ValidationError(
-            {"team": _("A %(role)s user cannot sit in a %(kind)s team.")},
+        raise field_error(
+            "team",
+            _("A %(role)s user cannot sit in a %(kind)s team."),
             code="role_team_mismatch",
             params={"role": user.get_role_display(), "kind": user.team.get_kind_display()},
         )
