@@ -21,3 +21,7 @@ def activity_list(*, user: User) -> QuerySet[Activity]:
         | Q(lead__in=Lead.objects.filter(lead_visibility(user=user)).values("pk"))
         | Q(opportunity__in=Opportunity.objects.filter(opportunity_visibility(user=user)).values("pk"))
     )
+
+
+def lead_activity_list(*, lead) -> QuerySet[Activity]:
+    return lead.activities.select_related("actor", "outcome").order_by("-occurred_at", "-id")

@@ -1,6 +1,7 @@
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from org.models import User
@@ -44,15 +45,60 @@ def fs_monthly_capacity(*, user: User, size_band: str) -> int | None:
 
 def fs_sql_count(*, user: User, size_band: str, month: date | None = None) -> int:
     """SQLs handed to the rep in the segment during the month (company time zone), rejected ones excluded."""
-    month = (month or timezone.localdate()).replace(day=1)
+    start, end = _month_bounds(month or timezone.localdate())
     return (
         Handoff.objects.filter(
             kind=Handoff.Kind.IS_TO_FS,
             to_user=user,
             lead__company__size_band=size_band,
-            created_at__date__gte=month,
-            created_at__date__lt=(month.replace(day=28) + timezone.timedelta(days=4)).replace(day=1),
+            created_at__date__gte=start,
+            created_at__date__lt=end,
         )
         .exclude(status=Handoff.Status.REJECTED)
         .count()
     )
+
+
+def _month_bounds(day: date) -> tuple[date, date]:
+    start = day.replace(day=1)
+    return start, (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def fs_rep_suggestions(*, size_band: str, today: date) -> list[User]:
+    """Active FS reps for an SQL in ``size_band``: reps of that segment first, then by room left.
+
+    Each rep carries ``sql_count`` (this month, the band, rejected excluded), ``capacity`` (None =
+    no limit), ``remaining`` and ``at_capacity``. Two queries, whatever the number of reps.
+    """
+    start, end = _month_bounds(today)
+    own_limit = FSCapacityRule.objects.filter(user=OuterRef("pk"), size_band=size_band).values("monthly_limit")[:1]
+    default_limit = FSCapacityRule.objects.filter(user__isnull=True, size_band=size_band).values("monthly_limit")[:1]
+    reps = list(
+        User.objects.filter(role=User.Role.FS, is_active=True)
+        .select_related("team")
+        .annotate(
+            sql_count=Count(
+                "handoffs_received",
+                filter=Q(
+                    handoffs_received__kind=Handoff.Kind.IS_TO_FS,
+                    handoffs_received__lead__company__size_band=size_band,
+                    handoffs_received__created_at__date__gte=start,
+                    handoffs_received__created_at__date__lt=end,
+                )
+                & ~Q(handoffs_received__status=Handoff.Status.REJECTED),
+            ),
+            capacity=Coalesce(Subquery(own_limit), Subquery(default_limit)),
+        )
+    )
+    for rep in reps:
+        rep.remaining = None if rep.capacity is None else rep.capacity - rep.sql_count
+        rep.at_capacity = rep.remaining is not None and rep.remaining <= 0
+        rep.in_segment = rep.team is not None and rep.team.segment == size_band
+    return sorted(
+        reps,
+        key=lambda r: (not r.in_segment, r.at_capacity, -(r.remaining if r.remaining is not None else 10**6), r.pk),
+    )
+
+
+def lead_handoff_list(*, lead) -> QuerySet[Handoff]:
+    return lead.handoffs.select_related("from_user", "to_user", "opportunity", "opportunity__phase")

@@ -111,6 +111,15 @@ class Company(models.Model):
     def __str__(self):
         return self.name
 
+    # Generated fields get no get_FOO_display(); these give the same labels.
+    @property
+    def size_band_label(self):
+        return SizeBand(self.size_band).label if self.size_band else ""
+
+    @property
+    def area_label(self):
+        return Area(self.area).label if self.area else ""
+
 
 class Temperature(models.TextChoices):
     A = "A", _("A: BANT complete")

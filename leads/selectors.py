@@ -1,9 +1,11 @@
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from datetime import date, timedelta
+
+from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 
 from org.models import User
 from org.selectors import managed_team_ids
 
-from .models import Company, Lead
+from .models import Company, Lead, LeadRecycle, TouchPoint
 
 
 def lead_visibility(*, user: User) -> Q:
@@ -32,7 +34,7 @@ def lead_visibility(*, user: User) -> Q:
 
 def lead_list(*, user: User) -> QuerySet[Lead]:
     return Lead.objects.filter(lead_visibility(user=user)).select_related(
-        "company", "source", "campaign", "owner", "team"
+        "company", "company__industry", "source", "campaign", "owner", "team", "recycle_reason"
     )
 
 
@@ -45,3 +47,57 @@ def company_list(*, user: User) -> QuerySet[Company]:
     if not user.is_authenticated or not user.is_active:
         return Company.objects.none()
     return Company.objects.select_related("industry")
+
+
+class QueueScope:
+    MINE = "mine"
+    POOL = "pool"
+    TEAM = "team"
+
+
+def _queue_base(*, user: User, scope: str) -> QuerySet[Lead]:
+    qs = Lead.objects.filter(lead_visibility(user=user), status__in=Lead.OPEN_STATUSES)
+    if scope == QueueScope.POOL:
+        return qs.filter(owner__isnull=True, team_id=user.team_id)
+    if scope == QueueScope.TEAM:
+        return qs
+    return qs.filter(owner=user)
+
+
+def lead_queue(*, user: User, today: date, scope: str = QueueScope.MINE) -> QuerySet[Lead]:
+    """Today's assets in working order: hot leads, recycles due, follow-ups due, new leads, then the rest;
+    overdue first within each group. Hot leads are in the queue whatever their date."""
+    return (
+        _queue_base(user=user, scope=scope)
+        .filter(Q(next_approach_on__lte=today) | Q(is_hot=True))
+        .annotate(
+            priority=Case(
+                When(is_hot=True, then=Value(0)),
+                When(status=Lead.Status.RECYCLED, then=Value(1)),
+                When(status=Lead.Status.WORKING, then=Value(2)),
+                When(status=Lead.Status.NEW, then=Value(3)),
+                default=Value(4),
+            )
+        )
+        .select_related("company", "source", "campaign", "owner")
+        .order_by("priority", "next_approach_on", "id")
+    )
+
+
+def lead_queue_counts(*, user: User, today: date, scope: str = QueueScope.MINE) -> dict[str, int]:
+    """Assets due today (overdue included), overdue, due by the end of this ISO week, and hot — one query."""
+    week_end = today + timedelta(days=6 - today.weekday())
+    return _queue_base(user=user, scope=scope).aggregate(
+        today=Count("pk", filter=Q(next_approach_on__lte=today) | Q(is_hot=True)),
+        overdue=Count("pk", filter=Q(next_approach_on__lt=today)),
+        week=Count("pk", filter=Q(next_approach_on__lte=week_end) | Q(is_hot=True)),
+        hot=Count("pk", filter=Q(is_hot=True)),
+    )
+
+
+def lead_recycle_list(*, lead: Lead) -> QuerySet[LeadRecycle]:
+    return lead.recycles.select_related("reason", "assignee", "created_by")
+
+
+def lead_touch_point_list(*, lead: Lead) -> QuerySet[TouchPoint]:
+    return lead.touch_points.all()

@@ -51,3 +51,12 @@ def cs_account_list(*, user: User) -> QuerySet[CSAccount]:
     if user.role == User.Role.FS:
         return qs.filter(opportunity__owner=user)
     return qs.none()
+
+
+def company_opportunity_list(*, company_id: int) -> QuerySet[Opportunity]:
+    """The company's deals in summary, shown on a lead so nobody calls a company mid-negotiation blind."""
+    return (
+        Opportunity.objects.filter(company_id=company_id)
+        .select_related("phase", "owner", "lost_reason")
+        .order_by("-created_at")
+    )

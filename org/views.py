@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from handoffs.selectors import handoff_list
@@ -13,6 +13,8 @@ from opportunities.selectors import opportunity_list
 @require_GET
 def home(request):
     user = request.user
+    if user.role == user.Role.IS:
+        return redirect("leads:queue")
     context = {
         "lead_count": lead_list(user=user).count(),
         "handoff_count": handoff_list(user=user).count(),
