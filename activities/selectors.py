@@ -25,3 +25,7 @@ def activity_list(*, user: User) -> QuerySet[Activity]:
 
 def lead_activity_list(*, lead) -> QuerySet[Activity]:
     return lead.activities.select_related("actor", "outcome").order_by("-occurred_at", "-id")
+
+
+def opportunity_activity_list(*, opportunity) -> QuerySet[Activity]:
+    return opportunity.activities.select_related("actor", "outcome").order_by("-occurred_at", "-id")

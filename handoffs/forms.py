@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from leads.forms import LeadActionForm
 from opportunities.models import Service
 
+from .models import Handoff
+
 
 class SqlHandoffForm(LeadActionForm):
     """The handoff note's template: it keeps the background of the decision, not only the result."""
@@ -47,3 +49,18 @@ def rep_label(rep) -> str:
     team = f" · {rep.team}" if rep.team else ""
     full = f" · {_('at capacity')}" if rep.at_capacity else ""
     return f"{rep.display_name}{team} · {load}{full}"
+
+
+class RejectForm(LeadActionForm):
+    id_prefix = "reject"
+    reason = forms.CharField(label=_("Why reject"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FeedbackForm(LeadActionForm):
+    """Did the first meeting go as the handoff note promised?"""
+
+    id_prefix = "feedback"
+    feedback = forms.ChoiceField(
+        label=_("Did the meeting go as the note promised?"), choices=Handoff.Feedback.choices, widget=forms.RadioSelect
+    )
+    feedback_reason = forms.CharField(label=_("What differed"), max_length=500, required=False)

@@ -30,7 +30,15 @@ class Handoff(Bant):
         NO = "no", _("No")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    lead = models.ForeignKey(Lead, verbose_name=_("lead"), on_delete=models.PROTECT, related_name="handoffs")
+    lead = models.ForeignKey(
+        Lead,
+        verbose_name=_("lead"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="handoffs",
+        help_text=_("Empty only for a won sales-generated deal handed to CS."),
+    )
     opportunity = models.ForeignKey(
         Opportunity, verbose_name=_("opportunity"), on_delete=models.PROTECT, related_name="handoffs"
     )
@@ -87,6 +95,9 @@ class Handoff(Bant):
                 name="handoff_one_open_sql_per_lead",
             ),
             models.UniqueConstraint(fields=["opportunity", "kind"], name="handoff_one_per_opportunity_and_kind"),
+            models.CheckConstraint(
+                name="handoff_between_is_and_fs_has_lead", condition=Q(kind="fs_to_cs") | Q(lead__isnull=False)
+            ),
             models.CheckConstraint(name="handoff_rejected_has_reason", condition=~Q(status="rejected") | ~Q(reason="")),
             models.CheckConstraint(name="handoff_send_back_has_reason", condition=~Q(kind="fs_to_is") | ~Q(reason="")),
             models.CheckConstraint(

@@ -102,3 +102,21 @@ def fs_rep_suggestions(*, size_band: str, today: date) -> list[User]:
 
 def lead_handoff_list(*, lead) -> QuerySet[Handoff]:
     return lead.handoffs.select_related("from_user", "to_user", "opportunity", "opportunity__phase")
+
+
+def opportunity_handoff_list(*, opportunity) -> QuerySet[Handoff]:
+    return opportunity.handoffs.select_related("from_user", "to_user", "to_team")
+
+
+def handoff_inbox(*, user: User) -> QuerySet[Handoff]:
+    """Handoffs addressed to the user; a manager's inbox holds those addressed to their teams."""
+    qs = handoff_list(user=user).select_related("opportunity__phase", "lead__source", "to_team")
+    if user.role == User.Role.MANAGER or user.sees_everything:
+        return qs
+    return qs.filter(Q(to_user=user) | Q(to_user__isnull=True, to_team_id=user.team_id))
+
+
+def sent_sql_list(*, user: User) -> QuerySet[Handoff]:
+    return (
+        handoff_list(user=user).filter(kind=Handoff.Kind.IS_TO_FS, from_user=user).select_related("opportunity__phase")
+    )

@@ -1,21 +1,29 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leads.models import Lead
-from leads.services import lead_qualify, lead_start_working
-from opportunities.models import LostReason, Opportunity, Service
-from opportunities.services import opportunity_close_lost, opportunity_create
+from leads.models import Lead, RecycleReason
+from leads.services import lead_qualify, lead_recycle, lead_start_working
+from opportunities.models import CSAccount, LostReason, Opportunity, Service
+from opportunities.selectors import opportunity_is_stagnant
+from opportunities.services import (
+    cs_account_create,
+    opportunity_close_lost,
+    opportunity_create,
+    opportunity_move,
+    won_phase,
+)
 from org.errors import field_error
-from org.models import User
+from org.models import Team, User
 
 from .models import Handoff
 from .selectors import fs_monthly_capacity, fs_sql_count
 
 SQL_REJECTED_REASON = "sql_rejected"
+SENT_BACK_REASON = "sent_back"
 
 
 def fs_capacity_status(*, user: User, size_band: str) -> tuple[int, int | None]:
@@ -151,3 +159,131 @@ def handoff_reject(*, handoff: Handoff, actor: User, reason: str) -> Handoff:
         )
         lead_start_working(lead=handoff.lead, actor=actor, note=reason)
     return handoff
+
+
+@transaction.atomic
+def handoff_feedback(*, handoff: Handoff, actor: User, feedback: str, reason: str = "") -> Handoff:
+    """FS says, after the first meeting, whether it went as the handoff note promised. It can be revised."""
+    handoff = Handoff.objects.select_for_update().select_related("opportunity").get(pk=handoff.pk)
+    if handoff.to_user_id != actor.pk and not actor.sees_everything:
+        raise PermissionDenied
+    if handoff.kind != Handoff.Kind.IS_TO_FS or handoff.status != Handoff.Status.ACCEPTED:
+        raise ValidationError(_("Feedback is given on an accepted SQL."), code="not_accepted_sql")
+    if handoff.opportunity.first_meeting_on is None:
+        raise ValidationError(_("Give feedback after the first meeting (set its date on the deal)."), code="no_meeting")
+    if feedback not in Handoff.Feedback.values:
+        raise field_error("feedback", _("Choose yes, partly or no."), code="invalid")
+    if feedback != Handoff.Feedback.YES and not reason.strip():
+        raise field_error("feedback_reason", _("Say what differed from the note."), code="reason_required")
+    handoff.feedback = feedback
+    handoff.feedback_reason = reason.strip()
+    handoff.feedback_at = timezone.now()
+    handoff.full_clean(exclude=["lead", "opportunity", "from_user", "to_user", "to_team"])
+    handoff.save(update_fields=["feedback", "feedback_reason", "feedback_at", "updated_at"])
+    return handoff
+
+
+def recycle_team() -> Team:
+    team = Team.objects.filter(kind=Team.Kind.RECYCLE).order_by("pk").first()
+    if team is None:
+        raise ValidationError(_("No recycle team is set up: add an IS team of kind Recycle."), code="no_recycle_team")
+    return team
+
+
+@transaction.atomic
+def opportunity_send_back(
+    *,
+    opportunity: Opportunity,
+    actor: User,
+    reason: str,
+    recycle_reason: RecycleReason,
+    approach_on: date | None = None,
+    month: int | None = None,
+    week: int | None = None,
+) -> Handoff:
+    """Sends a stalled deal back to Inside Sales: the deal closes as lost ("sent back") with the reason,
+    an FS→IS handoff records why, and the lead goes to the recycle group's pool for the date given.
+
+    Its FS owner may send a deal back at any time; a manager only once it is stagnant."""
+    opportunity = Opportunity.objects.select_for_update().select_related("origin_lead").get(pk=opportunity.pk)
+    allowed = actor.pk == opportunity.owner_id or actor.sees_everything
+    if not allowed and actor.role == User.Role.MANAGER:
+        allowed = opportunity_is_stagnant(opportunity=opportunity, today=timezone.localdate())
+    if not allowed:
+        raise PermissionDenied
+    if not reason.strip():
+        raise field_error("reason", _("Say why the deal goes back to Inside Sales."), code="reason_required")
+    if opportunity.origin_lead is None:
+        raise ValidationError(_("A sales-generated deal has no lead to send back."), code="no_lead")
+    team = recycle_team()
+    opportunity_close_lost(
+        opportunity=opportunity,
+        actor=actor,
+        reason=LostReason.objects.get(code=SENT_BACK_REASON),
+        note=reason.strip(),
+    )
+    handoff = Handoff(
+        kind=Handoff.Kind.FS_TO_IS,
+        lead=opportunity.origin_lead,
+        opportunity=opportunity,
+        from_user=actor,
+        to_team=team,
+        reason=reason.strip(),
+        temperature=opportunity.origin_lead.temperature,
+    )
+    handoff.full_clean(exclude=["lead", "opportunity", "from_user", "to_team"])
+    handoff.save()
+    lead_recycle(
+        lead=opportunity.origin_lead,
+        actor=actor,
+        reason=recycle_reason,
+        approach_on=approach_on,
+        month=month,
+        week=week,
+        note=reason.strip(),
+        team=team,
+    )
+    return handoff
+
+
+@transaction.atomic
+def opportunity_win(
+    *,
+    opportunity: Opportunity,
+    actor: User,
+    amount: int,
+    contract_on: date,
+    cs_owner: User,
+    renewal_on: date | None = None,
+) -> CSAccount:
+    """Wins the deal, opens the customer's CS account and hands it to the CS rep, all or nothing."""
+    if cs_owner.role != User.Role.CS or not cs_owner.is_active:
+        raise field_error("cs_owner", _("Choose an active customer-success rep."), code="not_cs")
+    opportunity = opportunity_move(
+        opportunity=opportunity,
+        to_phase=won_phase(),
+        actor=actor,
+        changes={"amount": amount, "contract_on": contract_on},
+    )
+    account = cs_account_create(
+        opportunity=opportunity,
+        owner=cs_owner,
+        renewal_on=renewal_on or _one_year_after(contract_on),
+    )
+    handoff = Handoff(
+        kind=Handoff.Kind.FS_TO_CS,
+        lead=opportunity.origin_lead,
+        opportunity=opportunity,
+        from_user=actor,
+        to_user=cs_owner,
+    )
+    handoff.full_clean(exclude=["lead", "opportunity", "from_user", "to_user"])
+    handoff.save()
+    return account
+
+
+def _one_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)

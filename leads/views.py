@@ -20,6 +20,7 @@ from activities.selectors import lead_activity_list
 from handoffs.forms import SqlHandoffForm
 from handoffs.selectors import fs_rep_suggestions, lead_handoff_list
 from opportunities.selectors import company_opportunity_list
+from org.forms import add_service_error
 from org.models import User
 
 from .filters import QueueFilter
@@ -168,7 +169,7 @@ def lead_action_done(request, lead: Lead, message: str):
 def lead_action_failed(request, lead: Lead, form_name: str, form, error: ValidationError | None = None):
     """Errors where they belong: on the form's fields, nothing saved. htmx swaps only 2xx answers."""
     if error is not None:
-        form.add_error(None, error)
+        add_service_error(form, error)
     return render_lead_page(request, lead, status=200 if request.htmx else 400, **{form_name: form})
 
 

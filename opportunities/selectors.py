@@ -1,9 +1,13 @@
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from org.models import User
 from org.selectors import managed_team_ids
 
-from .models import CSAccount, Opportunity
+from .models import CSAccount, Opportunity, Phase
 
 
 def opportunity_visibility(*, user: User) -> Q:
@@ -60,3 +64,36 @@ def company_opportunity_list(*, company_id: int) -> QuerySet[Opportunity]:
         .select_related("phase", "owner", "lost_reason")
         .order_by("-created_at")
     )
+
+
+def _start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def stagnant_q(*, today: date) -> Q:
+    """Open deals that have spent their phase's threshold of days in it (default 30), or gone that
+    phase's threshold without activity (default 14), counted in company-time-zone days.
+
+    Needs the ``last_touch`` annotation (see ``with_stagnation``)."""
+    terms = Q(pk__in=[])
+    for phase in Phase.objects.filter(outcome=Phase.Outcome.OPEN):
+        entered_cutoff = _start_of_day(today - timedelta(days=phase.stagnant_after_days - 1))
+        idle_cutoff = _start_of_day(today - timedelta(days=phase.inactive_after_days - 1))
+        terms |= Q(phase=phase) & (Q(phase_entered_at__lt=entered_cutoff) | Q(last_touch__lt=idle_cutoff))
+    return Q(status=Opportunity.Status.OPEN) & terms
+
+
+def with_stagnation(qs: QuerySet[Opportunity], *, today: date) -> QuerySet[Opportunity]:
+    return qs.annotate(last_touch=Coalesce("last_activity_at", "created_at")).annotate(
+        is_stagnant=Case(
+            When(stagnant_q(today=today), then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
+    )
+
+
+def opportunity_is_stagnant(*, opportunity: Opportunity, today: date) -> bool:
+    return with_stagnation(Opportunity.objects.filter(pk=opportunity.pk), today=today).filter(is_stagnant=True).exists()
+
+
+def phase_history_list(*, opportunity: Opportunity) -> QuerySet:
+    return opportunity.phase_history.select_related("from_phase", "to_phase", "actor")

@@ -1,6 +1,6 @@
 from datetime import date
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -9,7 +9,7 @@ from leads.models import Company, Lead
 from org.errors import field_error
 from org.models import User
 
-from .gates import GATE_FIELDS, GATE_RULES, gate_failures
+from .gates import GATE_RULES, gate_failures
 from .models import CSAccount, LostReason, Opportunity, Phase, PhaseHistory, Service
 
 # Fields a deal's owner may edit directly; owner, phase and status move only through transitions.
@@ -30,6 +30,12 @@ EDITABLE_FIELDS = (
     "bant_needs",
     "bant_timeframe",
 )
+
+
+def check_can_change(opportunity: Opportunity, actor: User) -> None:
+    """A deal is changed by its FS owner, a manager or an admin; others may only read it."""
+    if actor.pk != opportunity.owner_id and not actor.sees_everything and actor.role != User.Role.MANAGER:
+        raise PermissionDenied
 
 
 def first_phase() -> Phase:
@@ -87,6 +93,7 @@ def opportunity_update(*, opportunity: Opportunity, actor: User, data: dict) -> 
             {field: _("This field cannot be changed here.") for field in sorted(unknown)}, code="not_editable"
         )
     opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    check_can_change(opportunity, actor)
     if not opportunity.is_open:
         raise ValidationError(_("A closed deal cannot be edited."), code="closed")
     for field, value in data.items():
@@ -129,6 +136,7 @@ def opportunity_move(
     ``gate_failed``). Closed deals do not move. Moving to the current phase does nothing.
     """
     opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    check_can_change(opportunity, actor)
     if not opportunity.is_open:
         raise ValidationError(_("A closed deal cannot change phase."), code="closed")
     if not to_phase.is_active:
@@ -203,5 +211,22 @@ def cs_account_create(*, opportunity: Opportunity, owner: User | None, renewal_o
     return account
 
 
-def gate_field_choices():
-    return list(GATE_FIELDS.items())
+CS_EDITABLE_FIELDS = ("success_definition", "health", "renewal_on", "expansion_notes")
+
+
+@transaction.atomic
+def cs_account_update(*, account: CSAccount, actor: User, data: dict) -> CSAccount:
+    """CS keeps the customer's definition of success, health, renewal and expansion chances current."""
+    if not (actor.pk == account.owner_id or actor.sees_everything or actor.role == User.Role.MANAGER):
+        raise PermissionDenied
+    unknown = set(data) - set(CS_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(
+            {field: _("This field cannot be changed here.") for field in sorted(unknown)}, code="not_editable"
+        )
+    account = CSAccount.objects.select_for_update().get(pk=account.pk)
+    for field, value in data.items():
+        setattr(account, field, value)
+    account.full_clean()
+    account.save(update_fields=[*data.keys(), "updated_at"])
+    return account

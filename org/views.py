@@ -13,8 +13,9 @@ from opportunities.selectors import opportunity_list
 @require_GET
 def home(request):
     user = request.user
-    if user.role == user.Role.IS:
-        return redirect("leads:queue")
+    landing = {user.Role.IS: "leads:queue", user.Role.FS: "handoffs:inbox", user.Role.CS: "opportunities:cs_list"}
+    if user.role in landing:
+        return redirect(landing[user.role])
     context = {
         "lead_count": lead_list(user=user).count(),
         "handoff_count": handoff_list(user=user).count(),

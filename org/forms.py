@@ -1,0 +1,17 @@
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms import Form
+from django.utils.text import capfirst
+
+
+def add_service_error(form: Form, error: ValidationError, labels: dict | None = None) -> None:
+    """Puts a service's errors where the user will look: on the form's field when it has one, otherwise
+    at the top of the form, prefixed with the field's label (``labels`` maps names to labels)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        if field == NON_FIELD_ERRORS or field in form.fields:
+            form.add_error(None if field == NON_FIELD_ERRORS else field, errors)
+            continue
+        label = capfirst(str((labels or {}).get(field, field.replace("_", " "))))
+        form.add_error(None, [f"{label}: {message}" for message in ValidationError(errors).messages])
