@@ -20,7 +20,7 @@ from activities.selectors import lead_activity_list
 from handoffs.forms import SqlHandoffForm
 from handoffs.selectors import fs_rep_suggestions, lead_handoff_list
 from opportunities.selectors import company_opportunity_list
-from org.forms import add_service_error
+from org.forms import add_service_error, report_unshown_errors
 from org.models import User
 
 from .filters import QueueFilter
@@ -154,8 +154,10 @@ def lead_detail(request, pk):
 
 def render_lead_page(request, lead: Lead, *, status=200, **bound_forms):
     lead = get_lead_or_404(request.user, lead.pk)
+    context = lead_page_context(request, lead, **bound_forms)
+    report_unshown_errors(request, context, bound_forms)
     template = "leads/lead_detail.html#lead-page" if request.htmx else "leads/lead_detail.html"
-    return render(request, template, lead_page_context(request, lead, **bound_forms), status=status)
+    return render(request, template, context, status=status)
 
 
 def lead_action_done(request, lead: Lead, message: str):

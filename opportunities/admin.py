@@ -20,7 +20,7 @@ class PhaseForm(forms.ModelForm):
     )
     rules = forms.MultipleChoiceField(
         label=_("rules"),
-        choices=[(code, label) for code, (label, _check) in GATE_RULES.items()],
+        choices=[(code, rule[0]) for code, rule in GATE_RULES.items()],
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )

@@ -23,19 +23,24 @@ GATE_FIELDS: dict[str, object] = {
     "bant_timeframe": _("timeframe"),
 }
 
-GATE_RULES: dict[str, tuple[object, object]] = {
+# code: (message, check, the fields it reads). A rule over a field that is missing is not reported:
+# the missing field already says what to do.
+GATE_RULES: dict[str, tuple[object, object, tuple[str, ...]]] = {
     "bant_complete": (
         _("BANT must be complete (budget, authority, needs and timeframe heard)."),
         lambda opp: opp.bant_complete,
+        (),
     ),
-    "amount_positive": (_("The amount must be more than zero."), lambda opp: bool(opp.amount)),
+    "amount_positive": (_("The amount must be more than zero."), lambda opp: opp.amount > 0, ("amount",)),
     "first_meeting_held": (
         _("The first meeting date cannot be in the future."),
-        lambda opp: opp.first_meeting_on is not None and opp.first_meeting_on <= timezone.localdate(),
+        lambda opp: opp.first_meeting_on <= timezone.localdate(),
+        ("first_meeting_on",),
     ),
     "attendees_positive": (
         _("At least one person must have attended the first meeting."),
-        lambda opp: bool(opp.first_meeting_attendees),
+        lambda opp: opp.first_meeting_attendees > 0,
+        ("first_meeting_attendees",),
     ),
 }
 
@@ -47,5 +52,11 @@ def _filled(value) -> bool:
 def gate_failures(phase, opportunity) -> tuple[list[str], list[str]]:
     """The fields missing and the rules broken for ``opportunity`` to enter ``phase``."""
     missing = [f for f in phase.required_fields if f in GATE_FIELDS and not _filled(getattr(opportunity, f))]
-    broken = [r for r in phase.rules if r in GATE_RULES and not GATE_RULES[r][1](opportunity)]
+    broken = []
+    for code in phase.rules:
+        if code not in GATE_RULES:
+            continue
+        _message, check, reads = GATE_RULES[code]
+        if all(_filled(getattr(opportunity, f)) for f in reads) and not check(opportunity):
+            broken.append(code)
     return missing, broken

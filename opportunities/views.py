@@ -20,7 +20,7 @@ from handoffs.selectors import opportunity_handoff_list
 from handoffs.services import opportunity_send_back, opportunity_win
 from leads.models import Company
 from leads.services import company_create
-from org.forms import add_service_error
+from org.forms import add_service_error, report_unshown_errors
 from org.models import User
 
 from .filters import OpportunityFilter
@@ -135,8 +135,10 @@ def deal_detail(request, pk):
 
 def _render_deal(request, deal, *, status=200, **bound_forms):
     deal = get_deal_or_404(request.user, deal.pk)
+    context = deal_page_context(request, deal, **bound_forms)
+    report_unshown_errors(request, context, bound_forms)
     template = "opportunities/detail.html#deal-page" if request.htmx else "opportunities/detail.html"
-    return render(request, template, deal_page_context(request, deal, **bound_forms), status=status)
+    return render(request, template, context, status=status)
 
 
 def _done(request, deal, message):

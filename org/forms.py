@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms import Form
 from django.utils.text import capfirst
@@ -15,3 +16,13 @@ def add_service_error(form: Form, error: ValidationError, labels: dict | None = 
             continue
         label = capfirst(str((labels or {}).get(field, field.replace("_", " "))))
         form.add_error(None, [f"{label}: {message}" for message in ValidationError(errors).messages])
+
+
+def report_unshown_errors(request, context: dict, bound_forms: dict) -> None:
+    """A bound form the page will not show (the record changed meanwhile, say, and the action is gone)
+    still owes the user its errors: they go to the page's messages instead."""
+    for name, form in bound_forms.items():
+        if context.get(name) is not form and form.errors:
+            for errors in form.errors.values():
+                for message in errors:
+                    messages.error(request, message)
