@@ -81,7 +81,10 @@ class Activity(models.Model):
             ),
             models.CheckConstraint(
                 name="activity_effective_needs_connect",
-                condition=Q(effective_conversation=False) | Q(connected=True) | Q(kind__in=["web_meeting", "visit"]),
+                # "connected = true" is NULL for a mail, and NULL passes a CHECK: test for NULL first.
+                condition=Q(effective_conversation=False)
+                | Q(connected__isnull=False, connected=True)
+                | Q(kind__in=["web_meeting", "visit"]),
             ),
         ]
 

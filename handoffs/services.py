@@ -16,6 +16,7 @@ from opportunities.services import (
     opportunity_move,
     won_phase,
 )
+from org import webhooks
 from org.errors import field_error
 from org.models import Team, User
 
@@ -106,6 +107,7 @@ def handoff_create_sql(
     )
     handoff.full_clean()
     handoff.save()
+    webhooks.emit("handoff.created", webhooks.handoff_data(handoff))
     return handoff
 
 
@@ -131,6 +133,7 @@ def handoff_accept(*, handoff: Handoff, actor: User) -> Handoff:
     handoff.responded_at = timezone.now()
     handoff.full_clean()
     handoff.save(update_fields=["status", "responded_at", "updated_at"])
+    webhooks.emit("handoff.accepted", webhooks.handoff_data(handoff))
     return handoff
 
 
@@ -205,7 +208,9 @@ def opportunity_send_back(
     an FS→IS handoff records why, and the lead goes to the recycle group's pool for the date given.
 
     Its FS owner may send a deal back at any time; a manager only once it is stagnant."""
-    opportunity = Opportunity.objects.select_for_update().select_related("origin_lead").get(pk=opportunity.pk)
+    opportunity = (
+        Opportunity.objects.select_for_update(of=("self",)).select_related("origin_lead").get(pk=opportunity.pk)
+    )
     allowed = actor.pk == opportunity.owner_id or actor.sees_everything
     if not allowed and actor.role == User.Role.MANAGER:
         allowed = opportunity_is_stagnant(opportunity=opportunity, today=timezone.localdate())

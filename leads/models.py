@@ -308,6 +308,8 @@ class LeadRecycle(models.Model):
                 | Q(
                     precision="week",
                     year__isnull=False,
+                    month__isnull=False,
+                    week__isnull=False,
                     month__gte=1,
                     month__lte=12,
                     week__gte=1,
@@ -334,10 +336,20 @@ class LeadEvent(models.Model):
     from_status = models.CharField(_("from status"), max_length=20, choices=Lead.Status.choices, blank=True)
     to_status = models.CharField(_("to status"), max_length=20, choices=Lead.Status.choices, blank=True)
     from_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("from owner"), on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("from owner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     to_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("to owner"), on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("to owner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.defaults import ensure_default_data
+
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # between browser steps are ordinary blocking calls, so Django's async guard does not apply.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -17,9 +19,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-output"
 
-# Browser tests talk to a live server thread, so they commit for real. Each module marks itself with
-# this: serialized rollback puts back the picklists the data migrations made, after each flush.
-browser_db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Browser tests talk to a live server thread, so they commit for real; each module marks itself with this.
+browser_db = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def default_data(transactional_db):
+    ensure_default_data()
 
 
 @pytest.fixture(scope="session")

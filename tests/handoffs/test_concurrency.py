@@ -12,9 +12,15 @@ from handoffs.models import Handoff
 from handoffs.services import handoff_accept, handoff_reject
 from leads.models import LeadEvent
 from opportunities.models import Opportunity, PhaseHistory
+from tests.defaults import ensure_default_data
 from tests.worlds import pipeline_world, sql
 
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.needs_postgres]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.needs_postgres]
+
+
+@pytest.fixture(autouse=True)
+def default_data():
+    ensure_default_data()
 
 
 def race(*calls):
