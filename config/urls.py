@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from org import views as org_views
 
@@ -11,6 +12,11 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("handoffs/", include("handoffs.urls")),
     path("deals/", include("opportunities.urls")),
+    path("profile/", org_views.profile, name="profile"),
+    path("profile/tokens/<int:pk>/revoke/", org_views.token_revoke, name="token_revoke"),
+    path("api/v1/", include("config.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("health/", org_views.health, name="health"),
     path("admin/", admin.site.urls),

@@ -3,6 +3,7 @@
 Admins pick from these in the phase admin; a gate failure names each missing field and broken rule.
 """
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -60,3 +61,7 @@ def gate_failures(phase, opportunity) -> tuple[list[str], list[str]]:
         if all(_filled(getattr(opportunity, f)) for f in reads) and not check(opportunity):
             broken.append(code)
     return missing, broken
+
+
+class GateFailed(ValidationError):
+    """A deal does not meet the gate of the phase it was to enter: missing fields and broken rules."""

@@ -6,10 +6,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Company, Lead
+from org import webhooks
 from org.errors import field_error
 from org.models import User
 
-from .gates import GATE_RULES, gate_failures
+from .gates import GATE_RULES, GateFailed, gate_failures
 from .models import CSAccount, LostReason, Opportunity, Phase, PhaseHistory, Service
 
 # Fields a deal's owner may edit directly; owner, phase and status move only through transitions.
@@ -90,7 +91,10 @@ def opportunity_update(*, opportunity: Opportunity, actor: User, data: dict) -> 
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(
-            {field: _("This field cannot be changed here.") for field in sorted(unknown)}, code="not_editable"
+            {
+                field: ValidationError(_("This field cannot be changed here."), code="not_editable")
+                for field in sorted(unknown)
+            }
         )
     opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
     check_can_change(opportunity, actor)
@@ -156,7 +160,7 @@ def opportunity_move(
         errors = {field: [ValidationError(_("Required to enter this phase."), code="required")] for field in missing}
         if broken:
             errors[NON_FIELD_ERRORS] = [ValidationError(GATE_RULES[rule][0], code=rule) for rule in broken]
-        raise ValidationError(errors)
+        raise GateFailed(errors)
     from_phase = opportunity.phase
     opportunity.phase = to_phase
     opportunity.phase_entered_at = timezone.now()
@@ -172,6 +176,10 @@ def opportunity_move(
     PhaseHistory.objects.create(
         opportunity=opportunity, from_phase=from_phase, to_phase=to_phase, actor=actor, note=note
     )
+    data = webhooks.opportunity_data(opportunity, previous_phase=from_phase)
+    webhooks.emit("opportunity.phase_changed", data)
+    if opportunity.status == Opportunity.Status.WON:
+        webhooks.emit("opportunity.won", data)
     return opportunity
 
 
@@ -222,7 +230,10 @@ def cs_account_update(*, account: CSAccount, actor: User, data: dict) -> CSAccou
     unknown = set(data) - set(CS_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(
-            {field: _("This field cannot be changed here.") for field in sorted(unknown)}, code="not_editable"
+            {
+                field: ValidationError(_("This field cannot be changed here."), code="not_editable")
+                for field in sorted(unknown)
+            }
         )
     account = CSAccount.objects.select_for_update().get(pk=account.pk)
     for field, value in data.items():

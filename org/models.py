@@ -1,6 +1,11 @@
+import uuid
+
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MinLengthValidator, URLValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -141,3 +146,138 @@ class User(AbstractUser):
     @property
     def sees_everything(self):
         return self.is_superuser or self.role == self.Role.ADMIN
+
+
+class ApiToken(models.Model):
+    """A personal API key for one tool. Only a hash is stored; the key is shown once, when created."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100, help_text=_("Which tool uses it, e.g. the dialer."))
+    prefix = models.CharField(_("key starts with"), max_length=8, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST made with an Idempotency-Key, replayed to every retry of it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self):
+        return self.key
+
+
+class WebhookEvent(models.TextChoices):
+    """What Kakehashi pushes to other systems. Receivers route on these names, so they never change."""
+
+    HANDOFF_CREATED = "handoff.created", _("SQL handed to Field Sales")
+    HANDOFF_ACCEPTED = "handoff.accepted", _("SQL accepted by Field Sales")
+    OPPORTUNITY_PHASE_CHANGED = "opportunity.phase_changed", _("Deal changed phase")
+    OPPORTUNITY_WON = "opportunity.won", _("Deal won")
+
+
+def validate_webhook_events(value):
+    if not isinstance(value, list) or not value or any(event not in WebhookEvent.values for event in value):
+        raise ValidationError(_("Choose one or more events from the catalogue."), code="invalid_events")
+
+
+class WebhookEndpoint(models.Model):
+    """A system that is pushed the events it subscribes to, each request signed with the shared secret."""
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("URL"), max_length=500, validators=[URLValidator(schemes=["https", "http"])])
+    secret = models.CharField(
+        _("signing secret"),
+        max_length=200,
+        validators=[MinLengthValidator(16)],
+        help_text=_("Shared with the receiving system, which checks the X-Kakehashi-Signature header with it."),
+    )
+    events = models.JSONField(_("events"), default=list, validators=[validate_webhook_events])
+    is_active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("An inactive endpoint is sent nothing; its pending deliveries wait until it is active again."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        constraints = [models.CheckConstraint(name="webhook_endpoint_has_secret", condition=~Q(secret=""))]
+
+    def __str__(self):
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint. It is written in the transaction of the change it reports (the outbox),
+    so it exists exactly when the change does, and is sent until the endpoint answers 2xx or attempts run out."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed (gave up)")
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, verbose_name=_("endpoint"), on_delete=models.PROTECT, related_name="deliveries"
+    )
+    event = models.CharField(_("event"), max_length=50, choices=WebhookEvent.choices)
+    event_id = models.UUIDField(_("event ID"), default=uuid.uuid4, unique=True, editable=False)
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_status_code = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        constraints = [
+            models.CheckConstraint(name="webhook_delivery_attempts_not_negative", condition=Q(attempts__gte=0)),
+            models.CheckConstraint(
+                name="webhook_delivery_status_valid", condition=Q(status__in=["pending", "succeeded", "failed"])
+            ),
+            models.CheckConstraint(
+                name="webhook_delivery_delivered_iff_succeeded",
+                condition=Q(status="succeeded", delivered_at__isnull=False)
+                | (~Q(status="succeeded") & Q(delivered_at__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="webhook_delivery_finished_was_attempted",
+                condition=Q(status="pending") | Q(attempts__gte=1),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event} {self.event_id}"

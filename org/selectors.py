@@ -29,3 +29,9 @@ def user_list(*, role: str | None = None, team: Team | None = None) -> QuerySet[
     if team is not None:
         qs = qs.filter(team=team)
     return qs
+
+
+def api_token_list(*, user: User) -> QuerySet:
+    from .models import ApiToken
+
+    return ApiToken.objects.filter(user=user)

@@ -1,8 +1,16 @@
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .errors import field_error
-from .models import Team, User
+from .models import ApiToken, Team, User
+
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 @transaction.atomic
@@ -56,3 +64,41 @@ def _check_role_team(user: User) -> None:
             code="role_team_mismatch",
             params={"role": user.get_role_display(), "kind": user.team.get_kind_display()},
         )
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Returns the token and its key; the key exists only in this return value."""
+    if not name.strip():
+        raise field_error("name", _("Name the tool that will use the key."), code="required")
+    key = secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name.strip(), prefix=key[:8], key_hash=_hash_key(key))
+    token.full_clean(exclude=["user"])
+    token.save()
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
+    if token.user_id != actor.pk and not actor.sees_everything:
+        raise PermissionDenied
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_authenticate(key: str) -> ApiToken | None:
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_hash_key(key), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is not None and (token.last_used_at is None or timezone.now() - token.last_used_at > LAST_USED_PRECISION):
+        # Written at most once a minute: a polling tool must not turn every read into a write.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "org",
     "leads",
@@ -115,19 +116,52 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Copied into the database by beat at start-up (then editable in the admin).
+CELERY_BEAT_SCHEDULE = {
+    # The outbox sweeper: delivers webhooks whose enqueueing was lost (e.g. Redis was down) or are due a retry.
+    "dispatch-due-webhooks": {"task": "org.tasks.dispatch_due_webhooks", "schedule": 60.0, "options": {"expires": 55}},
+}
 
 SLACK_WEBHOOK_URL = env("SLACK_WEBHOOK_URL", default="")
 
+# Throttling counts in the cache: Redis when configured, so every web worker shares the counts.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "org.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": env("API_THROTTLE_RATE", default="600/min")},
+    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kakehashi API",
+    "DESCRIPTION": "Field Sales pulls its SQLs, answers them, moves deals through phase gates and logs activities.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "leads.models.Lead.Status",
+        "OpportunityStatusEnum": "opportunities.models.Opportunity.Status",
+        "HandoffStatusEnum": "handoffs.models.Handoff.Status",
+        "HandoffKindEnum": "handoffs.models.Handoff.Kind",
+        "ActivityKindEnum": "activities.models.Activity.Kind",
+        "DirectionEnum": "leads.models.Origin",
+        "DealOriginEnum": "opportunities.models.Opportunity.Origin",
+    },
 }
 
 LOGGING = {

@@ -5,3 +5,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 SLACK_WEBHOOK_URL = ""
 LANGUAGE_CODE = "en"
+# Each test process counts throttles on its own; a shared Redis would leak counts between runs.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
