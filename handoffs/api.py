@@ -83,7 +83,7 @@ class HandoffViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return handoff_list(user=self.request.user).select_related(
-            "lead__company", "lead__source", "lead__campaign", "lead__owner", "lead__recycle_reason"
+            "lead__company__industry", "lead__source", "lead__campaign", "lead__owner", "lead__recycle_reason"
         )
 
     @extend_schema(request=None, responses=HandoffSerializer)

@@ -208,7 +208,10 @@ class Lead(Bant):
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
         indexes = [
-            models.Index(fields=["owner", "status", "next_approach_on"]),
+            # The queue and its counts read from the index alone.
+            models.Index(
+                fields=["owner", "status", "next_approach_on"], include=["is_hot", "id"], name="lead_queue_owner_idx"
+            ),
             models.Index(fields=["team", "status", "next_approach_on"]),
             models.Index(fields=["email"]),
             models.Index(fields=["updated_at", "id"]),

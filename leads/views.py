@@ -32,6 +32,7 @@ from .selectors import (
     lead_queue,
     lead_queue_counts,
     lead_recycle_list,
+    lead_rows_in_order,
     lead_touch_point_list,
 )
 from .services import lead_disqualify, lead_nurture, lead_recycle, lead_update_bant
@@ -72,7 +73,8 @@ def queue(request):
     today = timezone.localdate()
     scope = queue_scope(request)
     filterset = QueueFilter(request.GET, queryset=lead_queue(user=request.user, today=today, scope=scope))
-    page = Paginator(filterset.qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(filterset.qs.values_list("pk", flat=True), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = lead_rows_in_order(filterset.qs, page.object_list)
     context = {
         "filter": filterset,
         "page": page,
@@ -94,9 +96,10 @@ def _query_without_page(request) -> str:
 def queue_sidebar_context(user) -> dict:
     today = timezone.localdate()
     scope = QueueScope.MINE if user.role == User.Role.IS else QueueScope.TEAM
+    queue = lead_queue(user=user, today=today, scope=scope)
     return {
         "queue_counts": lead_queue_counts(user=user, today=today, scope=scope),
-        "queue_next": list(lead_queue(user=user, today=today, scope=scope)[:SIDEBAR_SIZE]),
+        "queue_next": lead_rows_in_order(queue, queue.values_list("pk", flat=True)[:SIDEBAR_SIZE]),
     }
 
 

@@ -137,7 +137,8 @@ class OpportunityViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet)
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, maybe no tables yet
             return Opportunity.objects.none()
-        return with_stagnation(opportunity_list(user=self.request.user), today=timezone.localdate())
+        deals = opportunity_list(user=self.request.user).select_related("lost_reason")
+        return with_stagnation(deals, today=timezone.localdate())
 
     @extend_schema(request=OpportunityUpdateSerializer, responses=OpportunitySerializer)
     def partial_update(self, request, *args, **kwargs):
