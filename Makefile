@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint check-migrations pytest messages worker beat clean
+.PHONY: run test install browser lint check-migrations pytest messages worker beat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,15 @@ run: install
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 ## Set up and run the whole suite: lint, migrations in sync, tests
-test: install lint check-migrations pytest
+test: install browser lint check-migrations pytest
+
+# Browser tests drive the system's Chromium (never a downloaded build): install Debian's if missing.
+CHROMIUM_PATH ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM_PATH) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is needed for the browser tests: apt-get install chromium (or set CHROMIUM_PATH)"; exit 1; fi; }
 
 lint: install
 	$(BIN)/ruff check .
@@ -50,3 +58,23 @@ beat: install
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+
+# Benchmarks (bench/README.md): a generated PostgreSQL database, filled once, then timed.
+BENCH_DB ?= kakehashi_bench
+BENCH_PG ?= -h 127.0.0.1 -U postgres
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_DB)
+BENCH_LEADS ?= 100000
+BENCH_ACTIVITIES ?= 1000000
+
+.PHONY: bench bench-is
+
+## Time the IS workspace (queue, lead page, call logging) on $(BENCH_DB); the first run generates it
+bench-is: install
+	@psql $(BENCH_PG) -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DB)'" | grep -q 1 \
+		|| createdb $(BENCH_PG) $(BENCH_DB)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(MANAGE) migrate --noinput --verbosity 0
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.generate --skip-if-present \
+		--leads $(BENCH_LEADS) --activities $(BENCH_ACTIVITIES)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.is_workspace
+
+bench: bench-is

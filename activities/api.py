@@ -1,11 +1,10 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from config.api import StrictSerializer, SyncCursorPagination, idempotent
+from config.api import IdFilter, StrictSerializer, SyncCursorPagination, UtcDateTimeFilter, idempotent
 from leads.api import UpdatedSinceFilter
 from leads.models import Lead, Origin
 from leads.selectors import lead_list
@@ -20,7 +19,7 @@ from .services import activity_log
 
 class ActivitySerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    outcome = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    outcome = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Activity
@@ -72,7 +71,9 @@ class ActivityCreateSerializer(StrictSerializer):
 
 
 class ActivityApiFilter(UpdatedSinceFilter):
-    occurred_since = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_since = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    lead = IdFilter(field_name="lead_id")
+    opportunity = IdFilter(field_name="opportunity_id")
 
     class Meta:
         model = Activity

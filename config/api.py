@@ -3,6 +3,7 @@ per-token throttling, idempotent POSTs and strict input (unknown fields are refu
 
 import hashlib
 import json
+from datetime import UTC
 from functools import wraps
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
@@ -10,28 +11,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import IsoDateTimeFilter, NumberFilter
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import exception_handler
 
-from org.models import ApiToken, IdempotencyRecord
-
-
-class TokenRateThrottle(SimpleRateThrottle):
-    """Limits each API key (or browser session) separately; the limit is API_THROTTLE_RATE."""
-
-    scope = "api"
-
-    def get_cache_key(self, request, view):
-        if isinstance(request.auth, ApiToken):
-            ident = f"token-{request.auth.pk}"
-        elif request.user and request.user.is_authenticated:
-            ident = f"user-{request.user.pk}"
-        else:
-            ident = f"ip-{self.get_ident(request)}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+from org.models import IdempotencyRecord
 
 
 class SyncCursorPagination(CursorPagination):
@@ -140,9 +126,13 @@ def idempotent(view_method):
             f"{request.method} {request.path}\n".encode()
             + json.dumps(request.data, sort_keys=True, default=str).encode()
         ).hexdigest()
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(user=request.user, key=key, fingerprint=fingerprint)
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.create(user=request.user, key=key, fingerprint=fingerprint)
+            except IntegrityError:
+                record = None
+            if record is not None:
                 try:
                     response = view_method(self, request, *args, **kwargs)
                 except Exception as exc:  # the error answer is part of what a retry must get back
@@ -154,8 +144,7 @@ def idempotent(view_method):
                 record.body = json.loads(json.dumps(response.data, default=str))
                 record.save(update_fields=["status_code", "body"])
                 return response
-        except IntegrityError:
-            record = IdempotencyRecord.objects.get(user=request.user, key=key)
+        record = IdempotencyRecord.objects.get(user=request.user, key=key)
         if record.fingerprint != fingerprint:
             return Response(
                 error_body("idempotency_key_reused", _("This Idempotency-Key was used for a different request.")),
@@ -164,3 +153,74 @@ def idempotent(view_method):
         return Response(record.body, status=record.status_code, headers={"Idempotent-Replayed": "true"})
 
     return wrapper
+
+
+class UtcDateTimeFilter(IsoDateTimeFilter):
+    """An ISO date-time compared in UTC: offsets PostgreSQL cannot store (beyond ±15:59) still work."""
+
+    def filter(self, qs, value):
+        return super().filter(qs, value.astimezone(UTC) if value is not None else None)
+
+
+class IdFilter(NumberFilter):
+    """An id that is only a number: it never confirms which hidden rows exist, nor overflows a bigint."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["code", "message", "field_errors", "errors"],
+    "properties": {
+        "code": {"type": "string"},
+        "message": {"type": "string"},
+        "field_errors": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/ErrorItem"}},
+        },
+        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/ErrorItem"}},
+    },
+}
+ERROR_ITEM_SCHEMA = {
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+}
+ERROR_STATUSES = {
+    "400": "The request has errors (field_errors, errors); a gate failure has code gate_failed.",
+    "401": "Missing, unknown or revoked API key.",
+    "403": "Allowed to see but not to do this.",
+    "404": "No such object, or not yours to see.",
+    "429": "Too many requests for this key; see Retry-After.",
+}
+
+
+def document_errors(result, generator, request, public):
+    """Postprocessing hook: every operation may answer with the common error format, and every POST
+    takes an Idempotency-Key header (and may answer 422 when a key is reused for another request)."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    schemas["ErrorItem"] = ERROR_ITEM_SCHEMA
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path in result.get("paths", {}).values():
+        for method, operation in path.items():
+            responses = operation.setdefault("responses", {})
+            for status, description in ERROR_STATUSES.items():
+                responses.setdefault(status, {"description": description, "content": error})
+            if method == "post":
+                responses.setdefault(
+                    "422", {"description": "Idempotency-Key reused for another request.", "content": error}
+                )
+                operation.setdefault("parameters", []).append(
+                    {
+                        "name": IDEMPOTENCY_HEADER,
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "maxLength": 200},
+                        "description": "Retries with the same key get the first answer back.",
+                    }
+                )
+    return result

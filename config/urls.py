@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.api import error_body
 from org import views as org_views
 
 urlpatterns = [
@@ -21,3 +24,13 @@ urlpatterns = [
     path("health/", org_views.health, name="health"),
     path("admin/", admin.site.urls),
 ]
+
+
+def not_found(request, exception):
+    """API clients get the API's error format even for a URL no route matches (e.g. an id like 0.5)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found

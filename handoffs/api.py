@@ -4,8 +4,9 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api import StrictSerializer, SyncCursorPagination, idempotent
+from config.api import StrictSerializer, SyncCursorPagination, UtcDateTimeFilter, idempotent
 from leads.api import LeadSerializer, UpdatedSinceFilter
+from leads.models import Temperature
 
 from .models import Handoff
 from .selectors import handoff_list
@@ -15,9 +16,11 @@ from .services import handoff_accept, handoff_feedback, handoff_reject
 class HandoffSerializer(serializers.ModelSerializer):
     """A handoff with its note, the BANT heard, and the lead and company facts FS needs."""
 
-    lead = LeadSerializer(read_only=True)
+    lead = LeadSerializer(read_only=True, allow_null=True)
     from_user = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    to_user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    to_user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    temperature = serializers.ChoiceField(choices=Temperature.choices, allow_blank=True, read_only=True)
+    feedback = serializers.ChoiceField(choices=Handoff.Feedback.choices, allow_blank=True, read_only=True)
     opportunity = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
@@ -61,7 +64,7 @@ class FeedbackSerializer(StrictSerializer):
 
 
 class HandoffApiFilter(UpdatedSinceFilter):
-    created_since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     segment = filters.CharFilter(field_name="lead__company__size_band")
     mine = filters.BooleanFilter(method="filter_mine", label="addressed to me")
 

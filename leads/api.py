@@ -1,16 +1,19 @@
 from django_filters import rest_framework as filters
 from rest_framework import mixins, serializers, viewsets
 
-from config.api import PicklistPagination, SyncCursorPagination
+from config.api import IdFilter, PicklistPagination, SyncCursorPagination, UtcDateTimeFilter
 from org.models import SizeBand
 
-from .geography import Area
-from .models import Company, Lead, RecycleReason
+from .geography import PREFECTURE_CHOICES, Area
+from .models import Company, Lead, RecycleReason, Temperature
 from .selectors import company_list, lead_list
 
 
 class CompanySerializer(serializers.ModelSerializer):
-    industry = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    industry = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    # Plain strings: an empty website is "", which a uri format would reject.
+    website = serializers.CharField(read_only=True)
+    prefecture = serializers.ChoiceField(choices=PREFECTURE_CHOICES, allow_blank=True, read_only=True)
 
     class Meta:
         model = Company
@@ -33,9 +36,11 @@ class CompanySerializer(serializers.ModelSerializer):
 class LeadSerializer(serializers.ModelSerializer):
     company = CompanySerializer(read_only=True)
     source = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    campaign = serializers.StringRelatedField(read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    recycle_reason = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    campaign = serializers.StringRelatedField(read_only=True, allow_null=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    recycle_reason = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    email = serializers.CharField(read_only=True)
+    temperature = serializers.ChoiceField(choices=Temperature.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Lead
@@ -70,11 +75,11 @@ class LeadSerializer(serializers.ModelSerializer):
 
 
 class UpdatedSinceFilter(filters.FilterSet):
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
 
 class LeadApiFilter(UpdatedSinceFilter):
-    company = filters.NumberFilter(field_name="company_id")
+    company = IdFilter(field_name="company_id")
     email = filters.CharFilter(lookup_expr="iexact")
 
     class Meta:

@@ -39,8 +39,8 @@ class OpportunitySerializer(serializers.ModelSerializer):
     company = serializers.SerializerMethodField()
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
     phase = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    service = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    lost_reason = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    service = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    lost_reason = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     is_stagnant = serializers.BooleanField(read_only=True)
 
     class Meta:
