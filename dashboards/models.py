@@ -1,0 +1,157 @@
+"""Summary tables the metrics engine writes (``dashboards.rollup``), the dirty-day queue that keeps them
+incremental, alerts, and the targets managers set. Metric definitions live in ``dashboards.metrics``."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Grain(models.TextChoices):
+    DAY = "day", _("day")
+    WEEK = "week", _("ISO week")
+    MONTH = "month", _("month")
+
+
+class MetricValue(models.Model):
+    """One figure: a metric for one period at one grain, in total (dimension "") or for one value of one
+    dimension. Counts and sums fill ``numerator``; ratios keep numerator and denominator, never a quotient,
+    so any set of rows can be summed and divided again."""
+
+    metric = models.CharField(_("metric"), max_length=50)
+    grain = models.CharField(_("grain"), max_length=5, choices=Grain.choices)
+    period_start = models.DateField(_("period starts"))
+    dimension = models.CharField(_("dimension"), max_length=50, blank=True)
+    dim_value = models.CharField(_("dimension value"), max_length=300, blank=True)
+    numerator = models.BigIntegerField(_("value / numerator"))
+    denominator = models.BigIntegerField(_("denominator"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("metric value")
+        verbose_name_plural = _("metric values")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "grain", "period_start", "dimension", "dim_value"], name="metric_value_one_per_key"
+            ),
+            models.CheckConstraint(
+                name="metric_value_total_has_no_value", condition=~Q(dimension="") | Q(dim_value="")
+            ),
+        ]
+        indexes = [models.Index(fields=["grain", "period_start", "dimension"])]
+
+    def __str__(self):
+        return f"{self.metric} {self.grain} {self.period_start} {self.dimension}={self.dim_value}"
+
+
+class DirtyDay(models.Model):
+    """A company-time-zone day whose facts changed since its figures were computed. ``version`` grows with
+    every change, so a rollup that read version N clears the mark only if nothing changed meanwhile."""
+
+    day = models.DateField(_("day"), primary_key=True)
+    version = models.PositiveBigIntegerField(_("version"), default=1)
+    marked_at = models.DateTimeField(_("marked at"))
+
+    class Meta:
+        verbose_name = _("day to recompute")
+        verbose_name_plural = _("days to recompute")
+
+    def __str__(self):
+        return str(self.day)
+
+
+class RollupState(models.Model):
+    """The single row every rollup locks first: two rollups at once take turns instead of interleaving
+    their writes to the same weeks and months."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    last_rollup_at = models.DateTimeField(_("last incremental rollup"), null=True, blank=True)
+    last_rollup_days = models.PositiveIntegerField(_("days in the last rollup"), default=0)
+    last_rebuild_at = models.DateTimeField(_("last full rebuild"), null=True, blank=True)
+    last_rebuild_range = models.CharField(_("last rebuild range"), max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = _("rollup state")
+        verbose_name_plural = _("rollup state")
+        constraints = [models.CheckConstraint(name="rollup_state_single_row", condition=Q(id=1))]
+
+    def __str__(self):
+        return str(_("rollup state"))
+
+
+class AssetTarget(models.Model):
+    """How many leads a team wants scheduled per day and per ISO week; below it, an asset-shortfall alert."""
+
+    team = models.OneToOneField(
+        "org.Team", verbose_name=_("team"), on_delete=models.CASCADE, related_name="asset_target"
+    )
+    daily = models.PositiveIntegerField(_("assets per day"))
+    weekly = models.PositiveIntegerField(_("assets per week"))
+
+    class Meta:
+        verbose_name = _("asset target")
+        verbose_name_plural = _("asset targets")
+
+    def __str__(self):
+        return f"{self.team}: {self.daily}/{self.weekly}"
+
+
+class Alert(models.Model):
+    """A condition that needs someone's attention. At most one open alert per condition (``key``); it is
+    resolved by the evaluation that no longer finds the condition, never deleted."""
+
+    class Kind(models.TextChoices):
+        CAPACITY = "capacity", _("FS capacity")
+        ASSET_SHORTFALL = "assets", _("Asset shortfall")
+        STAGNANT = "stagnant", _("Stagnant deal")
+        HOT_LEAD = "hot_lead", _("Hot lead")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        RESOLVED = "resolved", _("resolved")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    key = models.CharField(_("condition"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("for"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="alerts",
+    )
+    team = models.ForeignKey(
+        "org.Team", verbose_name=_("team"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    lead = models.ForeignKey(
+        "leads.Lead", verbose_name=_("lead"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    opportunity = models.ForeignKey(
+        "opportunities.Opportunity",
+        verbose_name=_("deal"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    params = models.JSONField(_("details"), default=dict, blank=True)
+    opened_at = models.DateTimeField(_("opened at"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    notified_at = models.DateTimeField(_("sent to Slack at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "key"], condition=Q(status="open"), name="alert_one_open_per_key"),
+            models.CheckConstraint(
+                name="alert_resolved_has_time",
+                condition=Q(status="open", resolved_at__isnull=True) | Q(status="resolved", resolved_at__isnull=False),
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "kind", "opened_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.key}"

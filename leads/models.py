@@ -213,6 +213,9 @@ class Lead(Bant):
                 fields=["owner", "status", "next_approach_on"], include=["is_hot", "id"], name="lead_queue_owner_idx"
             ),
             models.Index(fields=["team", "status", "next_approach_on"]),
+            # The metrics engine reads a day's new leads and a day's assets.
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["next_approach_on"]),
             models.Index(fields=["email"]),
             models.Index(fields=["updated_at", "id"]),
         ]

@@ -142,6 +142,7 @@ class Opportunity(Bant):
         indexes = [
             models.Index(fields=["owner", "status", "phase"]),
             models.Index(fields=["status", "phase_entered_at"]),
+            models.Index(fields=["closed_at"]),
             models.Index(fields=["updated_at", "id"]),
         ]
         constraints = [
@@ -188,7 +189,11 @@ class PhaseHistory(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("phase change")
         verbose_name_plural = _("phase history")
-        indexes = [models.Index(fields=["opportunity", "at"]), models.Index(fields=["to_phase", "at"])]
+        indexes = [
+            models.Index(fields=["opportunity", "at"]),
+            models.Index(fields=["to_phase", "at"]),
+            models.Index(fields=["at"]),
+        ]
 
     def __str__(self):
         return f"{self.opportunity_id}: {self.from_phase_id}→{self.to_phase_id}"
