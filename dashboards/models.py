@@ -2,6 +2,7 @@
 incremental, alerts, and the targets managers set. Metric definitions live in ``dashboards.metrics``."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -95,6 +96,12 @@ class AssetTarget(models.Model):
     def __str__(self):
         return f"{self.team}: {self.daily}/{self.weekly}"
 
+    def clean(self):
+        if self.daily is not None and self.weekly is not None and self.weekly < self.daily:
+            raise ValidationError(
+                {"weekly": ValidationError(_("A week's target cannot be below one day's."), code="week_below_day")}
+            )
+
 
 class Alert(models.Model):
     """A condition that needs someone's attention. At most one open alert per condition (``key``); it is
@@ -155,3 +162,45 @@ class Alert(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.key}"
+
+    @property
+    def message(self) -> str:
+        """What the alert says, in the active language (Slack gets the company's default language)."""
+        p = self.params
+        if self.kind == self.Kind.CAPACITY:
+            return _(
+                "%(rep)s has %(sqls)s SQLs of a monthly limit of %(limit)s in the %(band)s segment (%(month)s)."
+            ) % {
+                "rep": self.user,
+                "sqls": p["sqls"],
+                "limit": p["limit"],
+                "band": p["size_band"],
+                "month": p["month"],
+            }
+        if self.kind == self.Kind.ASSET_SHORTFALL:
+            text = (
+                _("%(team)s: %(assets)s assets for %(on)s, target %(target)s.")
+                if p["period"] == "day"
+                else _("%(team)s: %(assets)s assets this week (from %(on)s), target %(target)s.")
+            )
+            advice = _("Raise today's activity target 1.5–2×: from %(base)s to %(low)s–%(high)s.")
+            return f"{text} {advice}" % {
+                "team": self.team,
+                "assets": p["assets"],
+                "on": p["on"],
+                "target": p["target"],
+                "base": p["activity_baseline"],
+                "low": p["activity_low"],
+                "high": p["activity_high"],
+            }
+        if self.kind == self.Kind.STAGNANT:
+            return _("%(deal)s: %(days)s days in phase %(phase)s, %(idle)s days without activity.") % {
+                "deal": self.opportunity,
+                "days": p["days_in_phase"],
+                "phase": p["phase"],
+                "idle": p["days_idle"],
+            }
+        return _("Hot lead: %(lead)s (%(company)s) turned hot and has not been contacted yet.") % {
+            "lead": p["lead"],
+            "company": p["company"],
+        }

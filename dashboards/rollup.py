@@ -12,6 +12,7 @@ The same code serves one dirty day and a three-year rebuild: only the range diff
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import DateField, F, Q, QuerySet, Sum, Value
@@ -23,6 +24,16 @@ from .models import Grain, MetricValue
 
 TABLE = MetricValue._meta.db_table
 KEY_COLUMNS = "metric, grain, period_start, dimension, dim_value"
+NO_DENOMINATOR = "CAST(NULL AS BIGINT)"
+
+
+class Select(NamedTuple):
+    """A SELECT with columns bucket, dim_value, num (and dimension, den when it brings its own)."""
+
+    sql: str
+    params: list
+    dimension: str | None = None  # None: the SELECT has a dimension column (it reads MetricValue rows)
+    has_denominator: bool = False
 
 
 # --- Periods ------------------------------------------------------------------------------------------------
@@ -99,8 +110,9 @@ def _grouped(qs: QuerySet, *, bucket, dim_expression, measure) -> QuerySet:
     )
 
 
-def fact_selects(metric: Metric, grain: str, first: date, last: date, *, today: date) -> list[tuple[str, str, list]]:
-    """(dimension, SQL, params) per breakdown: columns bucket, dim_value, num, from the metric's facts."""
+def fact_selects(metric: Metric, grain: str, first: date, last: date, *, today: date) -> list[Select]:
+    """(dimension, SQL, params) per breakdown: columns bucket, dim_value, num, from the metric's facts.
+    Dimension "" is the total."""
     if metric.snapshot:
         facts, bucket = metric.facts(today=today), Value(today, output_field=DateField())
     else:
@@ -111,11 +123,11 @@ def fact_selects(metric: Metric, grain: str, first: date, last: date, *, today: 
         sql, params = _grouped(
             facts, bucket=bucket, dim_expression=expression, measure=metric.measure()
         ).query.sql_with_params()
-        selects.append((dimension, sql, list(params)))
+        selects.append(Select(sql, list(params), dimension))
     return selects
 
 
-def summed_selects(metric: Metric, grain: str, first: date, last: date) -> list[tuple[str, str, list]]:
+def summed_selects(metric: Metric, grain: str, first: date, last: date) -> list[Select]:
     """An additive metric's weeks or months, summed from its day rows (one SELECT for every breakdown)."""
     truncate = TruncWeek if grain == Grain.WEEK else TruncMonth
     rows = MetricValue.objects.filter(
@@ -124,15 +136,15 @@ def summed_selects(metric: Metric, grain: str, first: date, last: date) -> list[
     qs = (
         rows.annotate(bucket=Cast(truncate("period_start", output_field=DateField()), DateField()))
         .values("bucket", "dimension", "dim_value")
-        .annotate(num=Sum("numerator"), den=Value(None, output_field=MetricValue._meta.get_field("denominator")))
-        .values("bucket", "dimension", "dim_value", "num", "den")
+        .annotate(num=Sum("numerator"))
+        .values("bucket", "dimension", "dim_value", "num")
         .order_by()
     )
     sql, params = qs.query.sql_with_params()
-    return [(None, sql, list(params))]
+    return [Select(sql, list(params))]
 
 
-def ratio_select(metric: Metric, grain: str, first: date, last: date) -> tuple[str, list]:
+def ratio_select(metric: Metric, grain: str, first: date, last: date) -> Select:
     """A ratio's rows from its parts' rows at the same grain: numerator and denominator side by side."""
     parts = MetricValue.objects.filter(
         metric__in=[metric.numerator, metric.denominator],
@@ -152,7 +164,7 @@ def ratio_select(metric: Metric, grain: str, first: date, last: date) -> tuple[s
         .order_by()
     )
     sql, params = qs.query.sql_with_params()
-    return sql, list(params)
+    return Select(sql, list(params), has_denominator=True)
 
 
 def day_selects(*, first_day: date, last_day: date, today: date | None = None) -> list[tuple[str, list]]:
@@ -182,16 +194,16 @@ def _adapt_date(day: date):
     return connection.ops.adapt_datefield_value(day)
 
 
-def _upsert(metric: Metric, grain: str, selects: list[tuple[str | None, str, list]], stamp: datetime) -> None:
+def _upsert(metric: Metric, grain: str, selects: list[Select], stamp: datetime) -> None:
     """One statement: the union of ``selects`` written as ``metric`` rows; an existing key is updated."""
     parts, params = [], []
-    for dimension, sql, select_params in selects:
-        if dimension is None:  # the SELECT brings its own dimension and denominator columns
-            parts.append(f"SELECT q.bucket, q.dimension, q.dim_value, q.num, q.den FROM ({sql}) q")
-            params += select_params
-        else:
-            parts.append(f"SELECT q.bucket, %s AS dimension, q.dim_value, q.num, NULL AS den FROM ({sql}) q")
-            params += [dimension, *select_params]
+    for select in selects:
+        dimension = "q.dimension" if select.dimension is None else "%s"
+        denominator = "q.den" if select.has_denominator else NO_DENOMINATOR
+        parts.append(
+            f"SELECT q.bucket, {dimension} AS dimension, q.dim_value, q.num, {denominator} AS den FROM ({select.sql}) q"
+        )
+        params += select.params if select.dimension is None else [select.dimension, *select.params]
     union = " UNION ALL ".join(parts)
     statement = (
         f"INSERT INTO {TABLE} ({KEY_COLUMNS}, numerator, denominator, computed_at) "
@@ -213,7 +225,6 @@ def recompute(*, day_ranges: list[tuple[date, date]], stamp: datetime, today: da
     """Recompute the days of ``day_ranges`` and the whole weeks and months containing them."""
     counted = [metric for metric in counted_metrics() if not metric.snapshot]
     ratios = [metric for metric in METRICS.values() if metric.is_ratio]
-    codes = [metric.code for metric in [*counted, *ratios]]
     for grain in (Grain.DAY, Grain.WEEK, Grain.MONTH):
         ranges = day_ranges if grain == Grain.DAY else covering_ranges(grain, _spanned(day_ranges))
         for first, last in ranges:
@@ -223,10 +234,11 @@ def recompute(*, day_ranges: list[tuple[date, date]], stamp: datetime, today: da
                 else:
                     selects = summed_selects(metric, grain, first, last)
                 _upsert(metric, grain, selects, stamp)
+            # Ratios read the counted rows: the ones this pass did not confirm must be gone first.
+            _delete_stale([metric.code for metric in counted], grain, first, last, stamp)
             for metric in ratios:
-                sql, params = ratio_select(metric, grain, first, last)
-                _upsert(metric, grain, [(None, sql, params)], stamp)
-            _delete_stale(codes, grain, first, last, stamp)
+                _upsert(metric, grain, [ratio_select(metric, grain, first, last)], stamp)
+            _delete_stale([metric.code for metric in ratios], grain, first, last, stamp)
 
 
 def recompute_snapshots(*, today: date, stamp: datetime) -> None:

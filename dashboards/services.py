@@ -1,17 +1,25 @@
 """Writes of the metrics engine: marking days dirty, the incremental rollup, the full rebuild, alerts."""
 
+import json
+import operator
+import urllib.error
+import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import reduce
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import timezone, translation
 
-from .models import DirtyDay, RollupState
+from .models import Alert, AssetTarget, DirtyDay, MetricValue, RollupState
 from .rollup import contiguous_ranges, recompute, recompute_snapshots
 
 # Days recomputed per run at most, oldest first, so one run stays short after a large backfill.
 ROLLUP_BATCH_DAYS = 62
+SLACK_TIMEOUT_SECONDS = 10
 
 
 def metrics_mark_dirty(*, days: Iterable[date]) -> None:
@@ -36,6 +44,7 @@ def metrics_mark_dirty(*, days: Iterable[date]) -> None:
 class RollupResult:
     days: list[date]
     today: date
+    more: bool = False  # dirty days are left for another run
 
 
 def _locked_state() -> tuple[RollupState, datetime]:
@@ -62,11 +71,17 @@ def metrics_rollup_dirty(*, today: date | None = None, batch: int = ROLLUP_BATCH
         if days:
             recompute(day_ranges=contiguous_ranges(days), stamp=stamp, today=today)
         recompute_snapshots(today=today, stamp=stamp)
-        for day, version in claimed:
-            DirtyDay.objects.filter(day=day, version=version).delete()
+        _clear_marks(claimed)
         state.last_rollup_at, state.last_rollup_days = stamp, len(days)
         state.save(update_fields=["last_rollup_at", "last_rollup_days"])
-    return RollupResult(days=days, today=today)
+        more = len(claimed) == batch and DirtyDay.objects.exists()
+    return RollupResult(days=days, today=today, more=more)
+
+
+def _clear_marks(marks: list[tuple[date, int]]) -> None:
+    """Deletes the marks as read; a day marked again meanwhile has a higher version and stays dirty."""
+    if marks:
+        DirtyDay.objects.filter(reduce(operator.or_, (Q(day=day, version=version) for day, version in marks))).delete()
 
 
 def metrics_rebuild(*, first_day: date, last_day: date, today: date | None = None) -> RollupResult:
@@ -81,8 +96,98 @@ def metrics_rebuild(*, first_day: date, last_day: date, today: date | None = Non
         marks = list(DirtyDay.objects.filter(day__gte=first_day, day__lte=last_day).values_list("day", "version"))
         recompute(day_ranges=[(first_day, last_day)], stamp=stamp, today=today)
         recompute_snapshots(today=today, stamp=stamp)
-        for day, version in marks:
-            DirtyDay.objects.filter(day=day, version=version).delete()
+        _clear_marks(marks)
         state.last_rebuild_at, state.last_rebuild_range = stamp, f"{first_day}..{last_day}"
         state.save(update_fields=["last_rebuild_at", "last_rebuild_range"])
     return RollupResult(days=[first_day, last_day], today=today)
+
+
+@dataclass(frozen=True)
+class AlertChanges:
+    opened: list[int]
+    resolved: list[int]
+
+
+def alerts_evaluate(*, today: date | None = None) -> AlertChanges:
+    """Opens an alert for each condition that holds and has none open, resolves open alerts whose
+    condition no longer holds, and queues the new ones for Slack. The partial unique index (one open
+    alert per kind and key) keeps two evaluations at once from opening the same alert twice."""
+    from .alerts import CONDITIONS
+
+    today = today or timezone.localdate()
+    now = timezone.now()
+    with transaction.atomic():
+        current = {(alert.kind, alert.key): alert for condition in CONDITIONS for alert in condition(today=today)}
+        open_alerts = {
+            (kind, key): pk
+            for kind, key, pk in Alert.objects.filter(status=Alert.Status.OPEN).values_list("kind", "key", "pk")
+        }
+        new = [alert for condition_key, alert in current.items() if condition_key not in open_alerts]
+        for alert in new:
+            alert.opened_at = now
+        Alert.objects.bulk_create(new, ignore_conflicts=True)
+        opened = list(
+            Alert.objects.filter(status=Alert.Status.OPEN, opened_at=now, notified_at__isnull=True).values_list(
+                "pk", flat=True
+            )
+        )
+        cleared = [pk for condition_key, pk in open_alerts.items() if condition_key not in current]
+        Alert.objects.filter(pk__in=cleared, status=Alert.Status.OPEN).update(
+            status=Alert.Status.RESOLVED, resolved_at=now
+        )
+        if settings.SLACK_WEBHOOK_URL:
+            from .tasks import notify_alert
+
+            for pk in opened:
+                transaction.on_commit(lambda pk=pk: notify_alert.delay(pk))
+    return AlertChanges(opened=opened, resolved=cleared)
+
+
+class SlackError(Exception):
+    """Slack did not take the message; the task retries with backoff."""
+
+
+def alert_notify(*, alert_id: int) -> bool:
+    """Posts a new alert to the Slack incoming webhook once; True when sent now. Safe to run twice: an
+    alert already sent, resolved or gone is skipped."""
+    url = settings.SLACK_WEBHOOK_URL
+    alert = Alert.objects.select_related("user", "team", "opportunity").filter(pk=alert_id).first()
+    if not url or alert is None or alert.notified_at or alert.status != Alert.Status.OPEN:
+        return False
+    with translation.override(settings.LANGUAGE_CODE):
+        text = f"[{alert.get_kind_display()}] {alert.message}"
+    request = urllib.request.Request(
+        url,
+        data=json.dumps({"text": text}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=SLACK_TIMEOUT_SECONDS) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        raise SlackError(f"Slack answered {error.code}") from error
+    except (urllib.error.URLError, OSError) as error:
+        raise SlackError(f"Slack unreachable: {error}") from error
+    if not 200 <= status < 300:
+        raise SlackError(f"Slack answered {status}")
+    Alert.objects.filter(pk=alert.pk, notified_at__isnull=True).update(notified_at=timezone.now())
+    return True
+
+
+def metrics_reset() -> None:
+    """Forgets every figure, mark and alert: for a wipe of the facts (``seed_demo --reset``)."""
+    with transaction.atomic():
+        MetricValue.objects.all().delete()
+        DirtyDay.objects.all().delete()
+        Alert.objects.all().delete()
+        RollupState.objects.all().delete()
+
+
+def asset_target_set(*, team, daily: int, weekly: int) -> AssetTarget:
+    """A team's asset target: a week's target must cover at least one day's."""
+    target = AssetTarget.objects.filter(team=team).first() or AssetTarget(team=team)
+    target.daily, target.weekly = daily, weekly
+    target.full_clean()
+    target.save()
+    return target

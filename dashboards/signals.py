@@ -10,6 +10,7 @@ only ``update()`` calls on facts today set ``last_activity_at``, which only the 
 reads, and that snapshot is recomputed on every run.
 """
 
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from django.db.models.signals import post_delete, post_save, pre_save
@@ -91,9 +92,31 @@ def _dependent_days(instance) -> set[date]:
     return set()
 
 
+HANDLERS = (
+    (pre_save, _remember_old_days, "pre"),
+    (post_save, _mark_saved, "post"),
+    (post_delete, _mark_deleted, "delete"),
+)
+
+
 def connect() -> None:
     for model in DAY_FIELDS:
-        uid = f"dashboards.metrics.{model._meta.label}"
-        pre_save.connect(_remember_old_days, sender=model, dispatch_uid=f"{uid}.pre")
-        post_save.connect(_mark_saved, sender=model, dispatch_uid=f"{uid}.post")
-        post_delete.connect(_mark_deleted, sender=model, dispatch_uid=f"{uid}.delete")
+        for signal, handler, suffix in HANDLERS:
+            signal.connect(handler, sender=model, dispatch_uid=f"dashboards.metrics.{model._meta.label}.{suffix}")
+
+
+def disconnect() -> None:
+    for model in DAY_FIELDS:
+        for signal, _handler, suffix in HANDLERS:
+            signal.disconnect(sender=model, dispatch_uid=f"dashboards.metrics.{model._meta.label}.{suffix}")
+
+
+@contextmanager
+def marks_paused():
+    """For bulk loads and wipes that rebuild the metrics afterwards (the demo company): no per-row marks,
+    and deletes stay set-based. Not for request code: it applies to the whole process."""
+    disconnect()
+    try:
+        yield
+    finally:
+        connect()

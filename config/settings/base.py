@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -120,6 +121,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # The outbox sweeper: delivers webhooks whose enqueueing was lost (e.g. Redis was down) or are due a retry.
     "dispatch-due-webhooks": {"task": "org.tasks.dispatch_due_webhooks", "schedule": 60.0, "options": {"expires": 55}},
+    # Metrics: the days whose facts changed, every few minutes (then the alerts); yesterday, after midnight.
+    "metrics-rollup-dirty-days": {
+        "task": "dashboards.tasks.rollup_dirty_days",
+        "schedule": env.float("METRICS_ROLLUP_SECONDS", default=180.0),
+        "options": {"expires": 170},
+    },
+    "metrics-close-day": {"task": "dashboards.tasks.close_day", "schedule": crontab(hour=0, minute=20)},
+    "alerts-evaluate": {"task": "dashboards.tasks.evaluate_alerts", "schedule": 300.0, "options": {"expires": 290}},
 }
 
 SLACK_WEBHOOK_URL = env("SLACK_WEBHOOK_URL", default="")

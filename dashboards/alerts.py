@@ -1,0 +1,130 @@
+"""The conditions alerts stand for (PRODUCT.md, "Alerts"): each function returns the conditions that hold
+now, as unsaved ``Alert`` rows keyed so the same condition always has the same key. ``alerts_evaluate``
+(dashboards.services) opens the new ones and resolves the ones that no longer hold."""
+
+from datetime import date, timedelta
+
+from django.db.models import Avg, F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from leads.models import Lead
+from opportunities.models import Opportunity
+from opportunities.selectors import stagnant_q
+
+from .models import Alert, AssetTarget, Grain, MetricValue
+from .rollup import week_start
+from .selectors import fs_allocation
+
+# Asset shortfall: raise today's activity target by these factors (the seeds' 1.5–2×).
+ACTIVITY_BOOST = (1.5, 2.0)
+ACTIVITY_BASELINE_DAYS = 28
+
+
+def capacity_alerts(*, today: date) -> list[Alert]:
+    """FS reps at or over their monthly SQL limit in a company-size segment."""
+    month = today.replace(day=1)
+    return [
+        Alert(
+            kind=Alert.Kind.CAPACITY,
+            key=f"{allocation.fs_rep_id}:{allocation.size_band}:{month:%Y-%m}",
+            user_id=allocation.fs_rep_id,
+            params={
+                "size_band": allocation.size_band,
+                "sqls": allocation.sqls,
+                "limit": allocation.limit,
+                "month": f"{month:%Y-%m}",
+            },
+        )
+        for allocation in fs_allocation(month=month)
+        if allocation.at_capacity
+    ]
+
+
+def asset_alerts(*, today: date) -> list[Alert]:
+    """Teams whose assets for tomorrow, or for this ISO week, are below their target."""
+    tomorrow, week = today + timedelta(days=1), week_start(today)
+    targets = {target.team_id: target for target in AssetTarget.objects.select_related("team")}
+    if not targets:
+        return []
+    assets = MetricValue.objects.filter(metric="assets", dimension="team", dim_value__in=[str(t) for t in targets])
+    tomorrows = dict(assets.filter(grain=Grain.DAY, period_start=tomorrow).values_list("dim_value", "numerator"))
+    weeks = dict(assets.filter(grain=Grain.WEEK, period_start=week).values_list("dim_value", "numerator"))
+    baselines = dict(
+        MetricValue.objects.filter(
+            metric="activities",
+            grain=Grain.DAY,
+            dimension="team",
+            dim_value__in=[str(t) for t in targets],
+            period_start__gte=today - timedelta(days=ACTIVITY_BASELINE_DAYS),
+            period_start__lt=today,
+        )
+        .values("dim_value")
+        .annotate(per_day=Avg("numerator"))
+        .values_list("dim_value", "per_day")
+        .order_by()
+    )
+    alerts = []
+    for team_id, target in targets.items():
+        baseline = round(baselines.get(str(team_id)) or 0)
+        boost = {"activity_baseline": baseline, "activity_low": round(baseline * ACTIVITY_BOOST[0])}
+        boost["activity_high"] = round(baseline * ACTIVITY_BOOST[1])
+        for period, have, want, when in (
+            ("day", tomorrows.get(str(team_id), 0), target.daily, tomorrow),
+            ("week", weeks.get(str(team_id), 0), target.weekly, week),
+        ):
+            if have < want:
+                alerts.append(
+                    Alert(
+                        kind=Alert.Kind.ASSET_SHORTFALL,
+                        key=f"{team_id}:{period}:{when}",
+                        team_id=team_id,
+                        user_id=target.team.manager_id,
+                        params={"period": period, "on": str(when), "assets": have, "target": want, **boost},
+                    )
+                )
+    return alerts
+
+
+def stagnant_alerts(*, today: date) -> list[Alert]:
+    deals = (
+        Opportunity.objects.annotate(last_touch=Coalesce("last_activity_at", "created_at"))
+        .filter(stagnant_q(today=today))
+        .values("pk", "owner_id", "phase__code", "phase_entered_at", "last_touch")
+    )
+    return [
+        Alert(
+            kind=Alert.Kind.STAGNANT,
+            key=str(deal["pk"]),
+            opportunity_id=deal["pk"],
+            user_id=deal["owner_id"],
+            params={
+                "phase": deal["phase__code"],
+                "days_in_phase": (today - timezone.localtime(deal["phase_entered_at"]).date()).days,
+                "days_idle": (today - timezone.localtime(deal["last_touch"]).date()).days,
+            },
+        )
+        for deal in deals
+    ]
+
+
+def hot_lead_alerts(*, today: date) -> list[Alert]:
+    """Open hot leads nobody has worked since they turned hot."""
+    leads = (
+        Lead.objects.filter(status__in=Lead.OPEN_STATUSES, is_hot=True, hot_since__isnull=False)
+        .filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=F("hot_since")))
+        .values("pk", "owner_id", "hot_since", "last_name", "first_name", "company__name")
+    )
+    return [
+        Alert(
+            kind=Alert.Kind.HOT_LEAD,
+            key=f"{lead['pk']}:{lead['hot_since']:%Y%m%d%H%M%S}",
+            lead_id=lead["pk"],
+            user_id=lead["owner_id"],
+            params={"lead": f"{lead['last_name']} {lead['first_name']}".strip(), "company": lead["company__name"]},
+        )
+        for lead in leads
+    ]
+
+
+CONDITIONS = (capacity_alerts, asset_alerts, stagnant_alerts, hot_lead_alerts)

@@ -1,0 +1,194 @@
+"""Reads of the summary tables. Ratios are summed numerators over summed denominators, in SQL."""
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from django.apps import apps
+from django.db.models import Count, F, FloatField, Q, Sum
+from django.db.models.functions import Cast, Coalesce
+from django.utils.translation import get_language
+
+from .metrics import COMPOSITE_SEPARATOR, DIMENSIONS, METRICS
+from .models import Alert, Grain, MetricValue
+from .rollup import month_start
+
+
+@dataclass(frozen=True)
+class Figure:
+    metric: str
+    dimension: str
+    dim_value: str
+    numerator: int
+    denominator: int | None
+
+    @property
+    def value(self) -> float | int | None:
+        """The count, or the ratio (None when its denominator is zero: no calls means no connect rate)."""
+        if self.denominator is None:
+            return self.numerator
+        return self.numerator / self.denominator if self.denominator else None
+
+
+def _figures(rows) -> list[Figure]:
+    return [
+        Figure(row["metric"], row["dimension"], row["dim_value"], row["numerator"], row["denominator"]) for row in rows
+    ]
+
+
+def metric_table(
+    *, grain: str, period_start: date, metrics: list[str] | None = None, dimension: str = ""
+) -> list[Figure]:
+    """Every metric (or ``metrics``) of one period, in total or broken down by ``dimension``."""
+    rows = MetricValue.objects.filter(grain=grain, period_start=period_start, dimension=dimension)
+    if metrics is not None:
+        rows = rows.filter(metric__in=metrics)
+    return _figures(
+        rows.order_by("metric", "dim_value").values("metric", "dimension", "dim_value", "numerator", "denominator")
+    )
+
+
+def metric_series(*, metric: str, grain: str, first: date, last: date, dimension: str = "", dim_value: str = ""):
+    """(period start, Figure) for each period of ``grain`` from ``first`` to ``last`` that has a row."""
+    rows = MetricValue.objects.filter(
+        metric=metric,
+        grain=grain,
+        period_start__gte=first,
+        period_start__lte=last,
+        dimension=dimension,
+        dim_value=dim_value,
+    ).order_by("period_start")
+    return [
+        (row["period_start"], _figures([row])[0])
+        for row in rows.values("period_start", "metric", "dimension", "dim_value", "numerator", "denominator")
+    ]
+
+
+def metric_totals(*, metric: str, first: date, last: date, dimension: str = "") -> list[Figure]:
+    """A metric summed over the days from ``first`` to ``last`` (e.g. a trailing 12 months), per value of
+    ``dimension``. Only additive metrics and ratios of additive parts sum across periods; others raise."""
+    definition = METRICS[metric]
+    parts = [definition.numerator, definition.denominator] if definition.is_ratio else [metric]
+    if not all(METRICS[part].additive for part in parts) or definition.snapshot:
+        raise ValueError(f"{metric} does not add up across periods; read it at its own grain")
+    rows = (
+        MetricValue.objects.filter(
+            metric=metric, grain=Grain.DAY, period_start__gte=first, period_start__lte=last, dimension=dimension
+        )
+        .values("metric", "dimension", "dim_value")
+        .annotate(numerator=Sum("numerator"), denominator=Sum("denominator"))
+        .order_by("dim_value")
+    )
+    return _figures(rows)
+
+
+def dimension_labels(dimension: str, values: list[str]) -> dict[str, str]:
+    """Display labels of stored dimension values, in the current language (one query per model)."""
+    parts = dimension.split(COMPOSITE_SEPARATOR)
+    per_part = []
+    for index, code in enumerate(parts):
+        part_values = {value.split(COMPOSITE_SEPARATOR)[index] for value in values if value}
+        per_part.append(_part_labels(code, part_values))
+    labels = {}
+    for value in values:
+        pieces = value.split(COMPOSITE_SEPARATOR) if value else [""] * len(parts)
+        labels[value] = " × ".join(per_part[i].get(piece, piece or "—") for i, piece in enumerate(pieces))
+    return labels
+
+
+def _part_labels(code: str, values: set[str]) -> dict[str, str]:
+    dimension = DIMENSIONS[code]
+    if dimension.choices:
+        return {key: str(label) for key, label in dimension.choices}
+    if not dimension.model:
+        return {}
+    model = apps.get_model(dimension.model)
+    ids = [int(value) for value in values if value.isdigit()]
+    objects = model._default_manager.filter(pk__in=ids)
+    japanese = (get_language() or "ja").startswith("ja")
+    labels = {}
+    for obj in objects:
+        if hasattr(obj, "name_ja"):
+            labels[str(obj.pk)] = obj.name_ja if japanese else obj.name_en
+        else:
+            labels[str(obj.pk)] = str(obj)
+    return labels
+
+
+@dataclass(frozen=True)
+class Correlation:
+    metric: str
+    points: int
+    r: float | None
+
+
+CORRELATED = ("companies_touched", "effective_conversations", "activities")
+
+
+def correlations(*, first: date, last: date, team_id: int | None = None) -> list[Correlation]:
+    """Pearson r of each of ``CORRELATED`` with SQLs over (rep, day) points from ``first`` to ``last``:
+    one point per rep per day the rep logged an activity or handed an SQL. The sums behind r are
+    computed by the database; r = (nΣxy − ΣxΣy) / √((nΣx² − (Σx)²)(nΣy² − (Σy)²))."""
+    days = MetricValue.objects.filter(grain=Grain.DAY, period_start__gte=first, period_start__lte=last, dimension="rep")
+    if team_id is not None:
+        members = apps.get_model("org.User").objects.filter(team_id=team_id).values_list("pk", flat=True)
+        days = days.filter(dim_value__in=[str(pk) for pk in members])
+    points = days.filter(metric__in=[*CORRELATED, "sqls"]).values("period_start", "dim_value")
+    value = lambda code: Coalesce(  # noqa: E731
+        Sum(Cast("numerator", FloatField()), filter=Q(metric=code)), 0.0, output_field=FloatField()
+    )
+    per_point = points.annotate(y=value("sqls"), **{code: value(code) for code in CORRELATED}).order_by()
+    sums = {"n": Count("*"), "sy": Sum("y"), "syy": Sum(F("y") * F("y"))}
+    for code in CORRELATED:
+        sums |= {f"sx_{code}": Sum(code), f"sxx_{code}": Sum(F(code) * F(code)), f"sxy_{code}": Sum(F(code) * F("y"))}
+    totals = per_point.aggregate(**sums)
+    n = totals["n"] or 0
+    results = []
+    for code in CORRELATED:
+        r = None
+        if n >= 2:
+            sx, sy = totals[f"sx_{code}"], totals["sy"]
+            spread = (n * totals[f"sxx_{code}"] - sx * sx) * (n * totals["syy"] - sy * sy)
+            if spread > 0:
+                r = (n * totals[f"sxy_{code}"] - sx * sy) / math.sqrt(spread)
+        results.append(Correlation(code, n, r))
+    return results
+
+
+@dataclass(frozen=True)
+class Allocation:
+    fs_rep_id: int
+    size_band: str
+    sqls: int
+    limit: int | None
+
+    @property
+    def at_capacity(self) -> bool:
+        return self.limit is not None and self.sqls >= self.limit
+
+
+def fs_allocation(*, month: date) -> list[Allocation]:
+    """SQLs allocated per FS rep and company-size segment in the month, against the rep's monthly limit
+    (the rep's own rule, else the segment's default)."""
+    from handoffs.models import FSCapacityRule
+
+    rows = MetricValue.objects.filter(
+        metric="sqls_allocated", grain=Grain.MONTH, period_start=month_start(month), dimension="fs_rep|size_band"
+    ).values_list("dim_value", "numerator")
+    allocations = []
+    rules = {
+        (rule.user_id, rule.size_band): rule.monthly_limit
+        for rule in FSCapacityRule.objects.only("user_id", "size_band", "monthly_limit")
+    }
+    for dim_value, sqls in rows.order_by("dim_value"):
+        rep, band = dim_value.split(COMPOSITE_SEPARATOR)
+        if not rep:
+            continue
+        limit = rules.get((int(rep), band), rules.get((None, band)))
+        allocations.append(Allocation(int(rep), band, sqls, limit))
+    return allocations
+
+
+def open_alert_list(*, user=None):
+    alerts = Alert.objects.filter(status=Alert.Status.OPEN).select_related("user", "team", "lead", "opportunity")
+    return alerts.filter(user=user) if user is not None else alerts
