@@ -2,6 +2,7 @@
 now, as unsaved ``Alert`` rows keyed so the same condition always has the same key. ``alerts_evaluate``
 (dashboards.services) opens the new ones and resolves the ones that no longer hold."""
 
+import math
 from datetime import date, timedelta
 
 from django.db.models import Avg, F, Q
@@ -66,9 +67,10 @@ def asset_alerts(*, today: date) -> list[Alert]:
     )
     alerts = []
     for team_id, target in targets.items():
+        # Rounded up: a suggestion below 1.5× the baseline would not be the raise the seeds call for.
         baseline = round(baselines.get(str(team_id)) or 0)
-        boost = {"activity_baseline": baseline, "activity_low": round(baseline * ACTIVITY_BOOST[0])}
-        boost["activity_high"] = round(baseline * ACTIVITY_BOOST[1])
+        low, high = (math.ceil(baseline * factor) for factor in ACTIVITY_BOOST)
+        boost = {"activity_baseline": baseline, "activity_low": low, "activity_high": high}
         for period, have, want, when in (
             ("day", tomorrows.get(str(team_id), 0), target.daily, tomorrow),
             ("week", weeks.get(str(team_id), 0), target.weekly, week),

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from org.models import SizeBand
+
 
 class Grain(models.TextChoices):
     DAY = "day", _("day")
@@ -174,7 +176,7 @@ class Alert(models.Model):
                 "rep": self.user,
                 "sqls": p["sqls"],
                 "limit": p["limit"],
-                "band": p["size_band"],
+                "band": SizeBand(p["size_band"]).label,
                 "month": p["month"],
             }
         if self.kind == self.Kind.ASSET_SHORTFALL:

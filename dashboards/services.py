@@ -20,6 +20,8 @@ from .rollup import contiguous_ranges, recompute, recompute_snapshots
 # Days recomputed per run at most, oldest first, so one run stays short after a large backfill.
 ROLLUP_BATCH_DAYS = 62
 SLACK_TIMEOUT_SECONDS = 10
+# An alert Slack never got is offered again by later evaluations for this long, then left to the app.
+SLACK_RESEND_WITHIN = timedelta(days=1)
 
 
 def metrics_mark_dirty(*, days: Iterable[date]) -> None:
@@ -126,10 +128,14 @@ def alerts_evaluate(*, today: date | None = None) -> AlertChanges:
         for alert in new:
             alert.opened_at = now
         Alert.objects.bulk_create(new, ignore_conflicts=True)
-        opened = list(
-            Alert.objects.filter(status=Alert.Status.OPEN, opened_at=now, notified_at__isnull=True).values_list(
-                "pk", flat=True
+        opened = (
+            list(
+                Alert.objects.filter(status=Alert.Status.OPEN)
+                .filter(reduce(operator.or_, (Q(kind=alert.kind, key=alert.key) for alert in new)))
+                .values_list("pk", flat=True)
             )
+            if new
+            else []
         )
         cleared = [pk for condition_key, pk in open_alerts.items() if condition_key not in current]
         Alert.objects.filter(pk__in=cleared, status=Alert.Status.OPEN).update(
@@ -138,7 +144,11 @@ def alerts_evaluate(*, today: date | None = None) -> AlertChanges:
         if settings.SLACK_WEBHOOK_URL:
             from .tasks import notify_alert
 
-            for pk in opened:
+            # New alerts, and recent ones a lost message or exhausted retries left unsent.
+            unsent = Alert.objects.filter(
+                status=Alert.Status.OPEN, notified_at__isnull=True, opened_at__gte=now - SLACK_RESEND_WITHIN
+            ).exclude(pk__in=cleared)
+            for pk in sorted({*opened, *unsent.values_list("pk", flat=True)}):
                 transaction.on_commit(lambda pk=pk: notify_alert.delay(pk))
     return AlertChanges(opened=opened, resolved=cleared)
 
@@ -148,14 +158,30 @@ class SlackError(Exception):
 
 
 def alert_notify(*, alert_id: int) -> bool:
-    """Posts a new alert to the Slack incoming webhook once; True when sent now. Safe to run twice: an
-    alert already sent, resolved or gone is skipped."""
+    """Posts an open alert to the Slack incoming webhook once; True when sent now. The alert's row is
+    held while posting (with a short timeout), so two tasks for the same alert post once: the other
+    skips it, and an alert already sent, resolved or gone is skipped too."""
     url = settings.SLACK_WEBHOOK_URL
-    alert = Alert.objects.select_related("user", "team", "opportunity").filter(pk=alert_id).first()
-    if not url or alert is None or alert.notified_at or alert.status != Alert.Status.OPEN:
+    if not url:
         return False
-    with translation.override(settings.LANGUAGE_CODE):
-        text = f"[{alert.get_kind_display()}] {alert.message}"
+    with transaction.atomic():
+        alert = (
+            Alert.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("user", "team", "opportunity")
+            .filter(pk=alert_id, status=Alert.Status.OPEN, notified_at__isnull=True)
+            .first()
+        )
+        if alert is None:
+            return False
+        with translation.override(settings.LANGUAGE_CODE):
+            text = f"[{alert.get_kind_display()}] {alert.message}"
+        _post_to_slack(url, text)
+        alert.notified_at = timezone.now()
+        alert.save(update_fields=["notified_at"])
+    return True
+
+
+def _post_to_slack(url: str, text: str) -> None:
     request = urllib.request.Request(
         url,
         data=json.dumps({"text": text}).encode(),
@@ -171,8 +197,6 @@ def alert_notify(*, alert_id: int) -> bool:
         raise SlackError(f"Slack unreachable: {error}") from error
     if not 200 <= status < 300:
         raise SlackError(f"Slack answered {status}")
-    Alert.objects.filter(pk=alert.pk, notified_at__isnull=True).update(notified_at=timezone.now())
-    return True
 
 
 def metrics_reset() -> None:
