@@ -41,7 +41,7 @@ from django.utils.translation import gettext_lazy as _
 from activities.models import Activity
 from handoffs.models import Handoff
 from leads.geography import Area
-from leads.models import Lead, LeadRecycle, Origin, Temperature
+from leads.models import Lead, LeadRecycle, Origin, Temperature, TouchPoint
 from opportunities.models import Opportunity, PhaseHistory
 from opportunities.selectors import stagnant_q
 from org.models import SizeBand
@@ -87,6 +87,7 @@ DIMENSIONS: dict[str, Dimension] = {
     "origin": Dimension(_("Inbound / outbound"), choices=tuple(Origin.choices)),
     "direction": Dimension(_("Direction"), choices=tuple(Origin.choices)),
     "kind": Dimension(_("Activity kind"), choices=tuple(Activity.Kind.choices)),
+    "touch_kind": Dimension(_("Touch point kind"), choices=tuple(TouchPoint.Kind.choices)),
     "deal_origin": Dimension(_("SQL / SGL"), choices=tuple(Opportunity.Origin.choices)),
     "department": Dimension(_("Counterpart department")),
     "title": Dimension(_("Counterpart title")),
@@ -248,6 +249,19 @@ METRICS: dict[str, Metric] = {
             facts=lambda: Lead.objects.all(),
             date_field="created_at",
             dimensions={"source": "source_id", "campaign": "campaign_id", "origin": "origin", "team": "team_id"},
+        ),
+        Metric(
+            "touch_points",
+            _("Touch points"),
+            _("Signs of interest from the MA tool (page views, demo clicks, mail opens, seminars…)."),
+            facts=lambda: TouchPoint.objects.all(),
+            date_field="occurred_at",
+            dimensions={
+                "touch_kind": "kind",
+                "source": "lead__source_id",
+                "campaign": "lead__campaign_id",
+                "rep": "lead__owner_id",
+            },
         ),
         # Activities
         Metric(

@@ -1,6 +1,7 @@
 """Which days a changed fact makes dirty. Connected in ``DashboardsConfig.ready``.
 
-Every save or delete of a fact the catalogue counts marks the days it sits on, before and after the
+Every save or delete of a fact the catalogue counts (activity, lead, recycle, touch point, handoff,
+deal, phase move) marks the days it sits on, before and after the
 change (an activity moved from Monday to Tuesday dirties both), plus the days whose figures read it
 indirectly: an SQL revives the recycles of the six months before it; a deal's amount and service
 break down the SQL that created it. The mark is written in the same transaction as the change.
@@ -18,7 +19,7 @@ from django.utils import timezone
 
 from activities.models import Activity
 from handoffs.models import Handoff
-from leads.models import Lead, LeadRecycle
+from leads.models import Lead, LeadRecycle, TouchPoint
 from opportunities.models import Opportunity, PhaseHistory
 
 from .metrics import REVIVAL_DAYS
@@ -29,6 +30,7 @@ DAY_FIELDS: dict[type, tuple[str, ...]] = {
     Activity: ("occurred_at",),
     Lead: ("created_at", "next_approach_on"),
     LeadRecycle: ("created_at",),
+    TouchPoint: ("occurred_at",),
     Handoff: ("created_at",),
     Opportunity: ("phase_entered_at", "closed_at"),
     PhaseHistory: ("at",),

@@ -15,6 +15,8 @@ The world (all times JST; reps A and B in one SDR team, F an FS rep):
     a7  A call  L2 not connected                 Mon 11-23 00:01   (first minute of week 48)
     a8  A call  L1 not connected                 Mon 11-30 23:30   (November)
     a9  A call  L1 not connected                 Tue 12-01 00:30   (December, same ISO week as a8)
+    t1  L1 viewed the pricing page                          Mon 11-16 08:00
+    t2  L1 clicked the demo link                            Thu 11-19 09:00
     h1  SQL L1 A → F, temperature A, deal O1 ¥3,000,000    Thu 11-19 15:00
     r1  L3 recycled by B (timing)                           Thu 11-19 16:30
     O3  SQL deal of L2, lost                                Thu 11-19 18:00
@@ -33,7 +35,7 @@ from dashboards.metrics import METRICS
 from dashboards.models import DirtyDay, MetricValue
 from dashboards.selectors import correlations, metric_series, metric_table, metric_totals
 from dashboards.services import metrics_rebuild, metrics_rollup_dirty
-from leads.models import Origin
+from leads.models import Origin, TouchPoint
 from opportunities.models import Opportunity, PhaseHistory
 from tests.activities.factories import ActivityFactory
 from tests.handoffs.factories import HandoffFactory
@@ -108,6 +110,8 @@ def build_world() -> dict:
         )
         for lead, kind, direction, connected, effective, when in activities
     ]
+    TouchPoint.objects.create(lead=l1, kind=TouchPoint.Kind.PAGE_VIEW, occurred_at=jst(11, 16, 8))
+    TouchPoint.objects.create(lead=l1, kind=TouchPoint.Kind.DEMO_CLICK, occurred_at=jst(11, 19, 9))
     with at(jst(11, 19, 15)):
         h1 = HandoffFactory(
             lead=l1, fs_rep=f, opportunity__amount=3_000_000, opportunity__service=service(), temperature="A"
@@ -162,6 +166,7 @@ def rows() -> set[tuple]:
 
 
 DAY_TOTALS = {
+    "touch_points": (1, None),
     "activities": (3, None),
     "calls": (2, None),
     "mails": (1, None),
@@ -189,6 +194,7 @@ DAY_TOTALS = {
     "revival_rate": (1, 1),
 }
 WEEK_TOTALS = {
+    "touch_points": (2, None),
     "assets": (2, None),
     "leads": (3, None),
     "activities": (6, None),

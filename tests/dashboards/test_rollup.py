@@ -129,7 +129,7 @@ def test_the_periodic_task_rolls_up_and_clears_the_marks():
 
 @pytest.mark.django_db
 class TestRebuildCommand:
-    def test_rebuilds_the_range_and_says_so(self):
+    def test_rebuilds_the_range_and_says_so(self, frozen):
         ActivityFactory(occurred_at=jst(19, 10))
         out = StringIO()
 
