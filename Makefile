@@ -66,7 +66,9 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(BENCH_DB)
 BENCH_LEADS ?= 100000
 BENCH_ACTIVITIES ?= 1000000
 
-.PHONY: bench bench-is
+BENCH_METRICS_PREFIX ?= kakehashi_bench_metrics
+
+.PHONY: bench bench-is bench-metrics
 
 ## Time the IS workspace (queue, lead page, call logging) on $(BENCH_DB); the first run generates it
 bench-is: install
@@ -77,4 +79,8 @@ bench-is: install
 		--leads $(BENCH_LEADS) --activities $(BENCH_ACTIVITIES)
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.is_workspace
 
-bench: bench-is
+## Time the metrics engine on 1, 2 and 3 years of history; a day's first run generates the databases
+bench-metrics: install
+	$(BIN)/python -m bench.metrics --prefix $(BENCH_METRICS_PREFIX)
+
+bench: bench-is bench-metrics
