@@ -176,13 +176,10 @@ def day_selects(*, first_day: date, last_day: date, today: date | None = None) -
     for metric in counted_metrics():
         if metric.snapshot:
             continue
-        grains = [Grain.DAY] if metric.additive else [Grain.DAY, Grain.WEEK, Grain.MONTH]
-        for grain in grains:
-            for first, last in (
-                covering_ranges(grain, [first_day, last_day]) if grain != Grain.DAY else [(first_day, last_day)]
-            ):
+        for grain in [Grain.DAY] if metric.additive else [Grain.DAY, Grain.WEEK, Grain.MONTH]:
+            for first, last in grain_ranges(grain, [(first_day, last_day)]):
                 statements += [
-                    (sql, params) for _dimension, sql, params in fact_selects(metric, grain, first, last, today=today)
+                    (select.sql, select.params) for select in fact_selects(metric, grain, first, last, today=today)
                 ]
     return statements
 
@@ -226,8 +223,7 @@ def recompute(*, day_ranges: list[tuple[date, date]], stamp: datetime, today: da
     counted = [metric for metric in counted_metrics() if not metric.snapshot]
     ratios = [metric for metric in METRICS.values() if metric.is_ratio]
     for grain in (Grain.DAY, Grain.WEEK, Grain.MONTH):
-        ranges = day_ranges if grain == Grain.DAY else covering_ranges(grain, _spanned(day_ranges))
-        for first, last in ranges:
+        for first, last in grain_ranges(grain, day_ranges):
             for metric in counted:
                 if grain == Grain.DAY or not metric.additive:
                     selects = fact_selects(metric, grain, first, last, today=today)
@@ -246,6 +242,11 @@ def recompute_snapshots(*, today: date, stamp: datetime) -> None:
     for metric in snapshots:
         _upsert(metric, Grain.DAY, fact_selects(metric, Grain.DAY, today, today, today=today), stamp)
     _delete_stale([metric.code for metric in snapshots], Grain.DAY, today, today, stamp)
+
+
+def grain_ranges(grain: str, day_ranges: list[tuple[date, date]]) -> list[tuple[date, date]]:
+    """The ranges to recompute at ``grain`` for ``day_ranges``: the days themselves, or their whole periods."""
+    return day_ranges if grain == Grain.DAY else covering_ranges(grain, _spanned(day_ranges))
 
 
 def _spanned(day_ranges: list[tuple[date, date]]) -> list[date]:
