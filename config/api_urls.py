@@ -1,6 +1,7 @@
 from rest_framework.routers import DefaultRouter
 
 from activities.api import ActivityViewSet
+from dashboards.api import MetricViewSet
 from handoffs.api import HandoffViewSet
 from leads.api import CompanyViewSet, LeadViewSet, RecycleReasonViewSet
 from opportunities.api import LostReasonViewSet, OpportunityViewSet, PhaseViewSet
@@ -15,5 +16,6 @@ router.register("activities", ActivityViewSet, basename="activity")
 router.register("phases", PhaseViewSet, basename="phase")
 router.register("lost-reasons", LostReasonViewSet, basename="lost-reason")
 router.register("recycle-reasons", RecycleReasonViewSet, basename="recycle-reason")
+router.register("metrics", MetricViewSet, basename="metric")
 
 urlpatterns = router.urls

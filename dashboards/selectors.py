@@ -48,20 +48,20 @@ def metric_table(
     )
 
 
-def metric_series(*, metric: str, grain: str, first: date, last: date, dimension: str = "", dim_value: str = ""):
-    """(period start, Figure) for each period of ``grain`` from ``first`` to ``last`` that has a row."""
+def metric_series(
+    *, metric: str, grain: str, first: date, last: date, dimension: str = "", dim_value: str | None = ""
+) -> list[tuple[date, Figure]]:
+    """(period start, Figure) for each period of ``grain`` from ``first`` to ``last`` that has a row: the
+    total, one value of ``dimension``, or (``dim_value=None``) every value of it."""
     rows = MetricValue.objects.filter(
-        metric=metric,
-        grain=grain,
-        period_start__gte=first,
-        period_start__lte=last,
-        dimension=dimension,
-        dim_value=dim_value,
-    ).order_by("period_start")
-    return [
-        (row["period_start"], _figures([row])[0])
-        for row in rows.values("period_start", "metric", "dimension", "dim_value", "numerator", "denominator")
-    ]
+        metric=metric, grain=grain, period_start__gte=first, period_start__lte=last, dimension=dimension
+    )
+    if dim_value is not None:
+        rows = rows.filter(dim_value=dim_value)
+    rows = rows.order_by("period_start", "dim_value").values(
+        "period_start", "metric", "dimension", "dim_value", "numerator", "denominator"
+    )
+    return [(row["period_start"], _figures([row])[0]) for row in rows]
 
 
 def metric_totals(*, metric: str, first: date, last: date, dimension: str = "") -> list[Figure]:

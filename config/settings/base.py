@@ -176,6 +176,7 @@ SPECTACULAR_SETTINGS = {
         "ActivityKindEnum": "activities.models.Activity.Kind",
         "DirectionEnum": "leads.models.Origin",
         "DealOriginEnum": "opportunities.models.Opportunity.Origin",
+        "GrainEnum": "dashboards.models.Grain",
     },
 }
 
