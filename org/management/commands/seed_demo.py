@@ -49,9 +49,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Building the demo company (seed {seed}, scale {scale:g})...")
             result = DemoBuilder(seed=seed, scale=scale, log=self.stdout.write).build()
         for team in Team.objects.filter(kind__in=Team.IS_KINDS).annotate(size=Count("members")):
-            asset_target_set(
-                team=team, daily=team.size * ASSETS_PER_REP_DAY, weekly=team.size * ASSETS_PER_REP_DAY * 5
-            )
+            asset_target_set(team=team, daily=team.size * ASSETS_PER_REP_DAY, weekly=team.size * ASSETS_PER_REP_DAY * 5)
         today = timezone.localdate()
         self.stdout.write("Computing the metrics and alerts...")
         metrics_rebuild(
