@@ -17,6 +17,7 @@ from dashboards.rollup import day_selects
 from dashboards.services import _clear_marks, metrics_mark_dirty, metrics_rebuild, metrics_rollup_dirty
 from dashboards.tasks import rollup_dirty_days
 from tests.activities.factories import ActivityFactory
+from tests.defaults import ensure_default_data
 from tests.handoffs.factories import HandoffFactory
 from tests.helpers import TOKYO
 from tests.leads.factories import LeadFactory
@@ -157,6 +158,7 @@ class TestRebuildCommand:
 @pytest.mark.needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_rollups_at_once_take_turns_and_write_what_a_rebuild_writes():
+    ensure_default_data()
     for day in (16, 17, 18, 19, 20):
         ActivityFactory(occurred_at=jst(day, 10))
         ActivityFactory(occurred_at=jst(day, 15), connected=False)
