@@ -169,6 +169,10 @@ def sqls() -> QuerySet:
     return Handoff.objects.filter(kind=Handoff.Kind.IS_TO_FS)
 
 
+def won_deals() -> QuerySet:
+    return Opportunity.objects.filter(status=Opportunity.Status.WON)
+
+
 def revived_recycles() -> QuerySet:
     later_sql = sqls().filter(
         lead=OuterRef("lead"),
@@ -459,7 +463,7 @@ METRICS: dict[str, Metric] = {
             "won_deals",
             _("Deals won"),
             _("Deals closed won."),
-            facts=lambda: Opportunity.objects.filter(status=Opportunity.Status.WON),
+            facts=won_deals,
             date_field="closed_at",
             dimensions=CLOSED_DEAL_DIMENSIONS,
         ),
@@ -467,7 +471,7 @@ METRICS: dict[str, Metric] = {
             "won_amount",
             _("Amount won (JPY)"),
             _("Sum of the amounts of deals closed won."),
-            facts=lambda: Opportunity.objects.filter(status=Opportunity.Status.WON),
+            facts=won_deals,
             date_field="closed_at",
             measure=lambda: Coalesce(Sum("amount"), 0),
             dimensions=CLOSED_DEAL_DIMENSIONS,
@@ -476,7 +480,7 @@ METRICS: dict[str, Metric] = {
             "won_quantity",
             _("Quantity won"),
             _("Sum of the quantities (e.g. vehicles) of deals closed won."),
-            facts=lambda: Opportunity.objects.filter(status=Opportunity.Status.WON),
+            facts=won_deals,
             date_field="closed_at",
             measure=lambda: Coalesce(Sum("quantity"), 0),
             dimensions=CLOSED_DEAL_DIMENSIONS,
