@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from org.admin import ReadOnlyAdmin
 
-from .models import Alert, AssetTarget, DirtyDay, MetricValue, RollupState
+from .models import Alert, AssetTarget, DirtyDay, KpiPlan, MetricValue, RollupState
+from .services import kpi_plan_save
 
 
 @admin.register(AssetTarget)
@@ -42,3 +43,33 @@ class DirtyDayAdmin(ReadOnlyAdmin):
 @admin.register(RollupState)
 class RollupStateAdmin(ReadOnlyAdmin):
     list_display = ("last_rollup_at", "last_rollup_days", "last_rebuild_at", "last_rebuild_range")
+
+
+@admin.register(KpiPlan)
+class KpiPlanAdmin(admin.ModelAdmin):
+    """The inputs are edited; the stage counts are the back-calculation's (``kpi_plan_save``)."""
+
+    list_display = ("month", "revenue_budget", "deal_size", "wins", "meetings", "opportunities", "leads", "visitors")
+    fields = (
+        "month",
+        "revenue_budget",
+        "deal_size",
+        "win_rate",
+        "meeting_rate",
+        "opportunity_rate",
+        "lead_rate",
+        "wins",
+        "meetings",
+        "opportunities",
+        "leads",
+        "visitors",
+        "created_by",
+    )
+    readonly_fields = ("wins", "meetings", "opportunities", "leads", "visitors", "created_by")
+
+    def save_model(self, request, obj, form, change):
+        saved = kpi_plan_save(
+            actor=request.user,
+            **{name: form.cleaned_data[name] for name in ("month", "revenue_budget", "deal_size", *KpiPlan.RATES)},
+        )
+        obj.pk = saved.pk

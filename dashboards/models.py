@@ -206,3 +206,57 @@ class Alert(models.Model):
             "lead": p["lead"],
             "company": p["company"],
         }
+
+
+def validate_rate(rate) -> None:
+    """A stage rate is a fraction of 1: above 0 (the plan divides by it), at most 1."""
+    if rate is None or not 0 < rate <= 1:
+        raise ValidationError(_("Give a rate above 0 % and at most 100 %."), code="rate_out_of_range")
+
+
+class KpiPlan(models.Model):
+    """A month's plan, back-calculated from the revenue budget (The Model): wins = budget ÷ deal size,
+    meetings = wins ÷ win rate, opportunities = meetings ÷ meeting rate, leads = opportunities ÷
+    opportunity rate, visitors = leads ÷ lead acquisition rate, each rounded up. The inputs and the
+    results are both kept, so a plan reads the same after the rates of later months change."""
+
+    month = models.DateField(_("month"), unique=True, help_text=_("The first day of the month."))
+    revenue_budget = models.PositiveBigIntegerField(_("revenue budget (JPY)"))
+    deal_size = models.PositiveBigIntegerField(_("average deal size (JPY)"))
+    win_rate = models.DecimalField(_("win rate"), max_digits=5, decimal_places=4, validators=[validate_rate])
+    meeting_rate = models.DecimalField(_("meeting rate"), max_digits=5, decimal_places=4, validators=[validate_rate])
+    opportunity_rate = models.DecimalField(
+        _("opportunity rate"), max_digits=5, decimal_places=4, validators=[validate_rate]
+    )
+    lead_rate = models.DecimalField(
+        _("lead acquisition rate"), max_digits=5, decimal_places=4, validators=[validate_rate]
+    )
+    wins = models.PositiveIntegerField(_("wins"))
+    meetings = models.PositiveIntegerField(_("meetings"))
+    opportunities = models.PositiveIntegerField(_("opportunities"))
+    leads = models.PositiveIntegerField(_("leads"))
+    visitors = models.PositiveBigIntegerField(_("visitors"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("planned by"), on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    RATES = ("win_rate", "meeting_rate", "opportunity_rate", "lead_rate")
+
+    class Meta:
+        ordering = ["-month"]
+        verbose_name = _("KPI plan")
+        verbose_name_plural = _("KPI plans")
+        constraints = [
+            models.CheckConstraint(name="kpi_plan_month_starts_on_the_first", condition=Q(month__day=1)),
+            models.CheckConstraint(name="kpi_plan_deal_size_positive", condition=Q(deal_size__gt=0)),
+            *(
+                models.CheckConstraint(
+                    name=f"kpi_plan_{rate}_between_0_and_1", condition=Q(**{f"{rate}__gt": 0, f"{rate}__lte": 1})
+                )
+                for rate in ("win_rate", "meeting_rate", "opportunity_rate", "lead_rate")
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}"

@@ -7,14 +7,18 @@ import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import reduce
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
-from .models import Alert, AssetTarget, DirtyDay, MetricValue, RollupState
+from .models import Alert, AssetTarget, DirtyDay, KpiPlan, MetricValue, RollupState, validate_rate
+from .planning import back_calculate
 from .rollup import contiguous_ranges, recompute, recompute_snapshots
 
 # Days recomputed per run at most, oldest first, so one run stays short after a large backfill.
@@ -215,3 +219,46 @@ def asset_target_set(*, team, daily: int, weekly: int) -> AssetTarget:
     target.full_clean()
     target.save()
     return target
+
+
+def kpi_plan_save(
+    *,
+    actor,
+    month: date,
+    revenue_budget: int,
+    deal_size: int,
+    win_rate: Decimal,
+    meeting_rate: Decimal,
+    opportunity_rate: Decimal,
+    lead_rate: Decimal,
+) -> KpiPlan:
+    """Saves the month's plan (one per month: saving again replaces it) with the stage counts its inputs
+    give. Rates are fractions of 1, above 0; a rate out of range is an error on that field."""
+    rates = {
+        "win_rate": win_rate,
+        "meeting_rate": meeting_rate,
+        "opportunity_rate": opportunity_rate,
+        "lead_rate": lead_rate,
+    }
+    errors = {}
+    for name, rate in rates.items():
+        try:
+            validate_rate(rate)
+        except ValidationError as error:
+            errors[name] = error
+    if deal_size <= 0:
+        errors["deal_size"] = ValidationError(_("The average deal size must be above ¥0."), code="min_value")
+    if errors:
+        raise ValidationError(errors)
+    funnel = back_calculate(revenue_budget=revenue_budget, deal_size=deal_size, **rates)
+    with transaction.atomic():
+        plan = KpiPlan.objects.select_for_update().filter(month=month.replace(day=1)).first()
+        plan = plan or KpiPlan(month=month.replace(day=1))
+        plan.revenue_budget, plan.deal_size, plan.created_by = revenue_budget, deal_size, actor
+        for name, rate in rates.items():
+            setattr(plan, name, rate)
+        for stage in ("wins", "meetings", "opportunities", "leads", "visitors"):
+            setattr(plan, stage, getattr(funnel, stage))
+        plan.full_clean()
+        plan.save()
+    return plan
