@@ -15,6 +15,7 @@ urlpatterns = [
     path("leads/", include("leads.urls")),
     path("handoffs/", include("handoffs.urls")),
     path("deals/", include("opportunities.urls")),
+    path("dashboards/", include("dashboards.urls")),
     path("profile/", org_views.profile, name="profile"),
     path("profile/tokens/<int:pk>/revoke/", org_views.token_revoke, name="token_revoke"),
     path("api/v1/", include("config.api_urls")),

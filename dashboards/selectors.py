@@ -189,6 +189,19 @@ def fs_allocation(*, month: date) -> list[Allocation]:
     return allocations
 
 
-def open_alert_list(*, user=None):
-    alerts = Alert.objects.filter(status=Alert.Status.OPEN).select_related("user", "team", "lead", "opportunity")
-    return alerts.filter(user=user) if user is not None else alerts
+def alert_list(*, user, status: str = Alert.Status.OPEN, kind: str = ""):
+    """The alerts a user may see: everyone's for administrators; for a manager, those about the teams
+    they manage, their members and themselves; for anyone else, their own. Newest first."""
+    from org.selectors import managed_team_ids
+
+    alerts = Alert.objects.filter(status=status).select_related("user", "team", "lead", "opportunity")
+    if kind:
+        alerts = alerts.filter(kind=kind)
+    if not user.is_authenticated or not user.is_active:
+        return alerts.none()
+    if user.sees_everything:
+        return alerts
+    if user.role == "manager":
+        teams = managed_team_ids(user=user)
+        return alerts.filter(Q(team__in=teams) | Q(user__team__in=teams) | Q(user=user))
+    return alerts.filter(user=user)
