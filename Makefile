@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install browser lint check-migrations pytest messages worker beat clean
+.PHONY: run test install browser gettext lint check-migrations pytest messages worker beat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ run: install
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 ## Set up and run the whole suite: lint, migrations in sync, tests
-test: install browser lint check-migrations pytest
+test: install browser gettext lint check-migrations pytest
 
 # Browser tests drive the system's Chromium (never a downloaded build): install Debian's if missing.
 CHROMIUM_PATH ?= /usr/bin/chromium
@@ -34,6 +34,13 @@ browser:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is needed for the browser tests: apt-get install chromium (or set CHROMIUM_PATH)"; exit 1; fi; }
+
+# The translation test extracts the messages again, which needs GNU gettext's tools.
+gettext:
+	@command -v xgettext >/dev/null && command -v msgfmt >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	  else echo "GNU gettext is needed for the translation test: apt-get install gettext"; exit 1; fi; }
 
 lint: install
 	$(BIN)/ruff check .
