@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django_filters.rest_framework import IsoDateTimeFilter, NumberFilter
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -109,6 +110,43 @@ class StrictSerializer(serializers.Serializer):
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
+class UnicodeJSONParser(JSONParser):
+    """JSON whose strings are real text: JSON may escape half of a UTF-16 surrogate pair ("\\udb0c"),
+    which no database column or UTF-8 answer can hold, so such a body is refused as malformed."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        if not _is_text(data):
+            raise exceptions.ParseError(_("The body holds half of a UTF-16 surrogate pair, which is not text."))
+        return data
+
+
+def _is_text(value) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, list):
+        return all(_is_text(item) for item in value)
+    if isinstance(value, dict):
+        return all(_is_text(key) and _is_text(item) for key, item in value.items())
+    return True
+
+
+def storable_json(value):
+    """``value`` with NUL characters, which PostgreSQL's jsonb refuses, as U+FFFD. JSON allows them, even
+    in an unknown field's name that an error answer echoes back; a replay gives them back so."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [storable_json(item) for item in value]
+    if isinstance(value, dict):
+        return {storable_json(key): storable_json(item) for key, item in value.items()}
+    return value
+
+
 def idempotent(view_method):
     """A POST carrying an Idempotency-Key acts once: retries get the first answer back.
 
@@ -141,7 +179,7 @@ def idempotent(view_method):
                     transaction.set_rollback(True)
                     return response
                 record.status_code = response.status_code
-                record.body = json.loads(json.dumps(response.data, default=str))
+                record.body = storable_json(json.loads(json.dumps(response.data, default=str)))
                 record.save(update_fields=["status_code", "body"])
                 return response
         record = IdempotencyRecord.objects.get(user=request.user, key=key)

@@ -118,3 +118,30 @@ def test_a_key_longer_than_200_characters_is_refused(api, two_sqls):
     assert response.status_code == 400
     assert list(response.json()["field_errors"]) == ["Idempotency-Key"]
     assert Activity.objects.count() == before
+
+
+def test_an_error_naming_a_field_with_a_nul_is_kept_and_replayed(api, two_sqls):
+    """An unknown field whose name holds a NUL is refused by name; the answer is stored for the retry with
+    the NUL as U+FFFD (PostgreSQL's jsonb refuses NULs), never a server error."""
+    path = f"/api/v1/opportunities/{two_sqls['deal_a'].pk}/move/"
+    body = '{"phase": "02", "odd\\u0000name": 1}'
+    headers = {"Idempotency-Key": "odd-names"}
+
+    first = api["fs_a"].post(path, body, content_type="application/json", headers=headers)
+    again = api["fs_a"].post(path, body, content_type="application/json", headers=headers)
+
+    assert first.status_code == 400
+    assert list(first.json()["field_errors"]) == ["odd\x00name"]
+    assert (again.status_code, again["Idempotent-Replayed"]) == (400, "true")
+    assert list(again.json()["field_errors"]) == ["odd\ufffdname"]
+
+
+def test_half_a_surrogate_pair_is_a_malformed_body(api, two_sqls):
+    """JSON can escape half of a UTF-16 pair; no column or UTF-8 answer can hold it, so the body is refused."""
+    path = f"/api/v1/opportunities/{two_sqls['deal_a'].pk}/move/"
+
+    response = api["fs_a"].post(path, '{"phase": "02", "note": "\\udb0c"}', content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+    assert response.json()["message"] == "The body holds half of a UTF-16 surrogate pair, which is not text."
