@@ -10,12 +10,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from config.api import StrictSerializer
-from org.models import User
 
 from .metrics import METRICS, Metric, ratio_dimensions
 from .models import Grain
 from .rollup import period_start
-from .selectors import dimension_labels, metric_series
+from .selectors import can_read_metrics, dimension_labels, metric_series
 
 # The longest range one request may ask for, per grain (and the default range when none is given).
 MAX_PERIODS = {Grain.DAY: 92, Grain.WEEK: 106, Grain.MONTH: 60}
@@ -28,11 +27,7 @@ class CanReadMetrics(permissions.BasePermission):
     message = "Metrics are for managers, Marketing and administrators."
 
     def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and (user.sees_everything or user.role in READERS))
-
-
-READERS = (User.Role.MANAGER, User.Role.MARKETING, User.Role.ADMIN)
+        return can_read_metrics(request.user)
 
 
 def _kind(metric: Metric) -> str:

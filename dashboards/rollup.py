@@ -93,7 +93,7 @@ def _bucket(metric: Metric, grain: str):
     return day
 
 
-def _in_range(metric: Metric, first: date, last: date) -> Q:
+def in_range(metric: Metric, first: date, last: date) -> Q:
     name = metric.date_field
     if is_datetime_field(metric):
         return Q(**{f"{name}__gte": local_midnight(first), f"{name}__lt": local_midnight(last + timedelta(days=1))})
@@ -116,7 +116,7 @@ def fact_selects(metric: Metric, grain: str, first: date, last: date, *, today: 
     if metric.snapshot:
         facts, bucket = metric.facts(today=today), Value(today, output_field=DateField())
     else:
-        facts, bucket = metric.facts().filter(_in_range(metric, first, last)), _bucket(metric, grain)
+        facts, bucket = metric.facts().filter(in_range(metric, first, last)), _bucket(metric, grain)
     selects = []
     for dimension, path in [("", None), *metric.dimensions.items()]:
         expression = Value("") if path is None else dimension_value(path)

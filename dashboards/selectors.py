@@ -5,13 +5,22 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.apps import apps
-from django.db.models import Count, F, FloatField, Q, Sum
+from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
 from django.db.models.functions import Cast, Coalesce
 from django.utils.translation import get_language
 
-from .metrics import COMPOSITE_SEPARATOR, DIMENSIONS, METRICS
+from .metrics import COMPOSITE_SEPARATOR, DIMENSIONS, METRICS, dimension_value
 from .models import Alert, Grain, MetricValue
-from .rollup import month_start
+from .rollup import in_range, month_start
+
+# Who reads the company's figures (dashboards, metrics API); reps see their own numbers on their pages.
+METRIC_READER_ROLES = ("manager", "marketing", "admin")
+
+
+def can_read_metrics(user) -> bool:
+    return bool(
+        user and user.is_authenticated and user.is_active and (user.sees_everything or user.role in METRIC_READER_ROLES)
+    )
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,33 @@ def metric_totals(*, metric: str, first: date, last: date, dimension: str = "") 
         .order_by("dim_value")
     )
     return _figures(rows)
+
+
+@dataclass(frozen=True)
+class Records:
+    """The facts behind a figure and the figure they give (the metric's own measure over them)."""
+
+    rows: QuerySet
+    value: int
+
+
+def metric_records(
+    *, metric: str, first: date, last: date, dimension: str = "", dim_value: str = "", today: date
+) -> Records:
+    """The fact rows a counted metric counts from ``first`` to ``last`` (a snapshot: as of ``last``, or today
+    if that is later), for one value of a breakdown or all; newest first."""
+    definition = METRICS[metric]
+    if definition.snapshot:
+        facts = definition.facts(today=min(last, today))
+    else:
+        facts = definition.facts().filter(in_range(definition, first, last))
+    if dimension:
+        facts = facts.annotate(_dimension=dimension_value(definition.dimensions[dimension])).filter(
+            _dimension=dim_value
+        )
+    value = facts.aggregate(value=definition.measure())["value"] or 0
+    order = f"-{definition.date_field}" if definition.date_field else "-pk"
+    return Records(facts.order_by(order, "-pk"), value)
 
 
 def dimension_labels(dimension: str, values: list[str]) -> dict[str, str]:

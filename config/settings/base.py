@@ -113,6 +113,8 @@ REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Without a worker nothing rolls the metrics up periodically: the dashboards do it when read instead.
+METRICS_ROLLUP_ON_VIEW = env.bool("METRICS_ROLLUP_ON_VIEW", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
