@@ -2,10 +2,9 @@
 now, as unsaved ``Alert`` rows keyed so the same condition always has the same key. ``alerts_evaluate``
 (dashboards.services) opens the new ones and resolves the ones that no longer hold."""
 
-import math
-from datetime import date, timedelta
+from datetime import date
 
-from django.db.models import Avg, F, Q
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -13,13 +12,8 @@ from leads.models import Lead
 from opportunities.models import Opportunity
 from opportunities.selectors import stagnant_q
 
-from .models import Alert, AssetTarget, Grain, MetricValue
-from .rollup import week_start
-from .selectors import fs_allocation
-
-# Asset shortfall: raise today's activity target by these factors (the seeds' 1.5–2×).
-ACTIVITY_BOOST = (1.5, 2.0)
-ACTIVITY_BASELINE_DAYS = 28
+from .models import Alert
+from .selectors import asset_outlook, fs_allocation
 
 
 def capacity_alerts(*, today: date) -> list[Alert]:
@@ -44,44 +38,20 @@ def capacity_alerts(*, today: date) -> list[Alert]:
 
 def asset_alerts(*, today: date) -> list[Alert]:
     """Teams whose assets for tomorrow, or for this ISO week, are below their target."""
-    tomorrow, week = today + timedelta(days=1), week_start(today)
-    targets = {target.team_id: target for target in AssetTarget.objects.select_related("team")}
-    if not targets:
-        return []
-    assets = MetricValue.objects.filter(metric="assets", dimension="team", dim_value__in=[str(t) for t in targets])
-    tomorrows = dict(assets.filter(grain=Grain.DAY, period_start=tomorrow).values_list("dim_value", "numerator"))
-    weeks = dict(assets.filter(grain=Grain.WEEK, period_start=week).values_list("dim_value", "numerator"))
-    baselines = dict(
-        MetricValue.objects.filter(
-            metric="activities",
-            grain=Grain.DAY,
-            dimension="team",
-            dim_value__in=[str(t) for t in targets],
-            period_start__gte=today - timedelta(days=ACTIVITY_BASELINE_DAYS),
-            period_start__lt=today,
-        )
-        .values("dim_value")
-        .annotate(per_day=Avg("numerator"))
-        .values_list("dim_value", "per_day")
-        .order_by()
-    )
     alerts = []
-    for team_id, target in targets.items():
-        # Rounded up: a suggestion below 1.5× the baseline would not be the raise the seeds call for.
-        baseline = round(baselines.get(str(team_id)) or 0)
-        low, high = (math.ceil(baseline * factor) for factor in ACTIVITY_BOOST)
-        boost = {"activity_baseline": baseline, "activity_low": low, "activity_high": high}
-        for period, have, want, when in (
-            ("day", tomorrows.get(str(team_id), 0), target.daily, tomorrow),
-            ("week", weeks.get(str(team_id), 0), target.weekly, week),
+    for outlook in asset_outlook(today=today):
+        boost = {"activity_baseline": outlook.baseline, "activity_low": outlook.low, "activity_high": outlook.high}
+        for period, short, have, want, when in (
+            ("day", outlook.short_tomorrow, outlook.tomorrow_assets, outlook.daily_target, outlook.tomorrow),
+            ("week", outlook.short_this_week, outlook.week_assets, outlook.weekly_target, outlook.week),
         ):
-            if have < want:
+            if short:
                 alerts.append(
                     Alert(
                         kind=Alert.Kind.ASSET_SHORTFALL,
-                        key=f"{team_id}:{period}:{when}",
-                        team_id=team_id,
-                        user_id=target.team.manager_id,
+                        key=f"{outlook.team.pk}:{period}:{when}",
+                        team_id=outlook.team.pk,
+                        user_id=outlook.team.manager_id,
                         params={"period": period, "on": str(when), "assets": have, "target": want, **boost},
                     )
                 )

@@ -29,8 +29,8 @@ def percent_field(label, help_text=""):
         decimal_places=2,
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
         error_messages={
-            "min_value": _("Give a rate above 0 %."),
-            "max_value": _("A rate cannot exceed 100 %."),
+            "min_value": _("Give a rate above 0 %%."),
+            "max_value": _("A rate cannot exceed 100 %%."),
         },
     )
 
@@ -62,7 +62,8 @@ class KpiPlanForm(forms.Form):
 
     @staticmethod
     def initial_for(*, month: date, plan, trailing: dict) -> dict:
-        """The month's saved plan, else the trailing actual rates (in percent) as a starting point."""
+        """The month's saved plan, else the trailing actual rates (in percent) as a starting point; a rate of 0
+        is no starting point (the plan divides by it)."""
         if plan is not None:
             return {
                 "month": month,
@@ -72,5 +73,5 @@ class KpiPlanForm(forms.Form):
             }
         return {
             "month": month,
-            **{name: (rate * 100).quantize(Decimal("0.01")) for name, rate in trailing.items() if rate is not None},
+            **{name: (rate * 100).quantize(Decimal("0.01")) for name, rate in trailing.items() if rate},
         }

@@ -27,6 +27,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -56,6 +57,14 @@ DEAL_SIZE_BANDS = (
     ("10M+", None, _("¥10M and over")),
 )
 COMPOSITE_SEPARATOR = "|"
+# What FS's rating of an SQL is worth: the note held (yes), held in part, or did not.
+MAX_FEEDBACK_POINTS = 2
+FEEDBACK_POINTS = Case(
+    When(feedback=Handoff.Feedback.YES, then=Value(MAX_FEEDBACK_POINTS)),
+    When(feedback=Handoff.Feedback.PARTLY, then=Value(1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,11 @@ def sqls() -> QuerySet:
     return Handoff.objects.filter(kind=Handoff.Kind.IS_TO_FS)
 
 
+def rated_sqls() -> QuerySet:
+    """SQLs FS has rated (yes / partly / no), on the day of the SQL, not of the rating."""
+    return sqls().exclude(feedback="")
+
+
 def won_deals() -> QuerySet:
     return Opportunity.objects.filter(status=Opportunity.Status.WON)
 
@@ -201,7 +215,13 @@ def stagnant_deals(*, today: date) -> QuerySet:
     )
 
 
-ACTIVITY_DIMENSIONS = {"rep": "actor_id", "team": "team_id", "direction": "direction"}
+ACTIVITY_DIMENSIONS = {
+    "rep": "actor_id",
+    "team": "team_id",
+    "direction": "direction",
+    # A team's calls and mails by direction (the activity board filtered to one team).
+    composite("team", "direction"): ("team_id", "direction"),
+}
 SQL_DIMENSIONS = {
     "rep": "from_user_id",
     "team": "from_user__team_id",
@@ -219,7 +239,14 @@ SQL_DIMENSIONS = {
     "industry": "lead__company__industry_id",
     composite("rep", "origin"): ("from_user_id", "lead__origin"),
     composite("fs_rep", "size_band"): ("to_user_id", "lead__company__size_band"),
+    # Each side's mix: inbound and outbound SQLs broken down alike.
+    composite("origin", "service"): ("lead__origin", "opportunity__service_id"),
+    composite("origin", "size_band"): ("lead__origin", "lead__company__size_band"),
+    composite("origin", "area"): ("lead__origin", "lead__company__area"),
+    composite("origin", "deal_size_band"): ("lead__origin", deal_size_band("opportunity__amount")),
+    composite("origin", "temperature"): ("lead__origin", "temperature"),
 }
+FEEDBACK_DIMENSIONS = {"rep": SQL_DIMENSIONS["rep"], "team": SQL_DIMENSIONS["team"]}
 INBOUND_DIMENSIONS = {
     "campaign": "campaign_id",
     "rep": "owner_id",
@@ -297,6 +324,14 @@ METRICS: dict[str, Metric] = {
             _("Connected calls"),
             _("Calls that reached the person."),
             facts=lambda: calls().filter(connected=True),
+            date_field="occurred_at",
+            dimensions=ACTIVITY_DIMENSIONS,
+        ),
+        Metric(
+            "calls_not_connected",
+            _("Calls not connected"),
+            _("Calls that did not reach the person."),
+            facts=lambda: calls().filter(connected=False),
             date_field="occurred_at",
             dimensions=ACTIVITY_DIMENSIONS,
         ),
@@ -395,6 +430,32 @@ METRICS: dict[str, Metric] = {
             _("Activities ÷ SQLs."),
             numerator="activities",
             denominator="sqls",
+        ),
+        # SQL feedback: FS rates each SQL after the first meeting; the SQL's own day carries the rating.
+        Metric(
+            "sql_feedback_points",
+            _("SQL feedback points"),
+            _("Points of the SQLs FS rated: 2 for yes, 1 for partly, 0 for no."),
+            facts=rated_sqls,
+            date_field="created_at",
+            measure=lambda: Coalesce(Sum(FEEDBACK_POINTS), 0),
+            dimensions=FEEDBACK_DIMENSIONS,
+        ),
+        Metric(
+            "sql_feedback_possible",
+            _("SQL feedback points possible"),
+            _("2 points for each SQL FS rated: what the rated SQLs would score if every one were a yes."),
+            facts=rated_sqls,
+            date_field="created_at",
+            measure=lambda: Count("pk") * MAX_FEEDBACK_POINTS,
+            dimensions=FEEDBACK_DIMENSIONS,
+        ),
+        Metric(
+            "sql_feedback_score",
+            _("SQL feedback score"),
+            _("SQL feedback points ÷ points possible: 100 % when FS found every rated SQL as the note promised."),
+            numerator="sql_feedback_points",
+            denominator="sql_feedback_possible",
         ),
         # Inbound conversion
         Metric(

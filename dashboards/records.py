@@ -70,7 +70,16 @@ LISTINGS: dict[type, Listing] = {
     ),
     Handoff: Listing(
         ("lead__company", "from_user", "to_user", "opportunity"),
-        (_("Handed off"), _("Lead"), _("From"), _("To"), _("Status"), _("Temperature"), _("Deal amount")),
+        (
+            _("Handed off"),
+            _("Lead"),
+            _("From"),
+            _("To"),
+            _("Status"),
+            _("Temperature"),
+            _("Deal amount"),
+            _("SQL feedback"),
+        ),
         lambda h: [
             _when(h.created_at),
             _lead(h.lead),
@@ -79,6 +88,7 @@ LISTINGS: dict[type, Listing] = {
             h.get_status_display(),
             h.get_temperature_display() or "—",
             _yen(h.opportunity.amount if h.opportunity_id else None),
+            h.get_feedback_display() or "—",
         ],
         lambda h: reverse("handoffs:detail", args=[h.pk]),
     ),

@@ -78,14 +78,14 @@ def local_midnight(day: date) -> datetime:
 # --- The SELECTs --------------------------------------------------------------------------------------------
 
 
-def _day_expression(metric: Metric):
+def day_expression(metric: Metric):
     if is_datetime_field(metric):
         return TruncDate(metric.date_field, tzinfo=timezone.get_default_timezone())
     return F(metric.date_field)
 
 
 def _bucket(metric: Metric, grain: str):
-    day = _day_expression(metric)
+    day = day_expression(metric)
     if grain == Grain.WEEK:
         return Cast(TruncWeek(day, output_field=DateField()), DateField())
     if grain == Grain.MONTH:

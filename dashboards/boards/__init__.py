@@ -21,6 +21,8 @@ BOARDS: dict[str, Board] = {
             _("Assets ahead"),
             _("Leads scheduled for the coming days, weeks and months against the team's target."),
             assets.build,
+            grains=(Grain.DAY,),
+            default_grain=Grain.DAY,
             uses_team=True,
             uses_period=False,
         ),

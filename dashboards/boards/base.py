@@ -24,7 +24,7 @@ from org.models import Team
 from ..metrics import METRICS
 from ..models import Grain, MetricValue
 from ..rollup import period_end, period_start
-from ..selectors import Figure
+from ..selectors import Figure, dimension_labels
 
 # --- Periods ------------------------------------------------------------------------------------------------
 
@@ -198,9 +198,19 @@ def yen(value: int | None) -> str:
     return "—" if value is None else f"¥{value:,}"
 
 
-def count_cell(figure: Figure | None, url: str = "") -> Cell:
-    value = figure.numerator if figure else 0
+def number_cell(value: int | None, url: str = "") -> Cell:
+    """A count, linked to its records unless it is zero."""
+    value = value or 0
     return Cell(number(value), value, url if value else "")
+
+
+def count_cell(figure: Figure | None, url: str = "") -> Cell:
+    return number_cell(figure.numerator if figure else 0, url)
+
+
+def share_cell(part: int, whole: int | None) -> Cell:
+    share = ratio(part, whole)
+    return Cell(percent(share), None if share is None else round(share, 4), css="rate")
 
 
 def rate_cell(figure: Figure | None, url: str = "") -> Cell:
@@ -246,6 +256,33 @@ def figures(
         (metric, start, value): Figure(metric, dimension, value, numerator, denominator)
         for metric, start, value, numerator, denominator in rows
     }
+
+
+BreakdownKey = tuple[str, date, str, str]
+
+
+def breakdowns(
+    *, grain: str, starts: Iterable[date], metrics: Iterable[str], dimensions: Iterable[str]
+) -> dict[BreakdownKey, Figure]:
+    """(metric, period start, dimension, value) → Figure for several breakdowns of the given periods, in one
+    query."""
+    rows = MetricValue.objects.filter(
+        grain=grain, period_start__in=list(starts), metric__in=list(metrics), dimension__in=list(dimensions)
+    ).values_list("metric", "period_start", "dimension", "dim_value", "numerator", "denominator")
+    return {
+        (metric, start, dimension, value): Figure(metric, dimension, value, numerator, denominator)
+        for metric, start, dimension, value, numerator, denominator in rows
+    }
+
+
+def labels(dimension: str, values: Iterable[str]) -> dict[str, str]:
+    """Display labels of a breakdown's values, "Not set" for the facts without one."""
+    found = dimension_labels(dimension, list(values))
+    return found | ({"": _t("Not set")} if "" in found else {})
+
+
+def metric_label(code: str) -> str:
+    return str(METRICS[code].label)
 
 
 # --- Links to the records -----------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def test_the_catalogue_lists_every_metric_with_its_kind_grains_and_dimensions(w)
         "kind": "ratio",
         "additive": True,
         "grains": ["day", "week", "month"],
-        "dimensions": ["rep", "team", "direction"],
+        "dimensions": ["rep", "team", "direction", "team|direction"],
         "numerator": "connects",
         "denominator": "calls",
     }

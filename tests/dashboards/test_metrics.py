@@ -18,6 +18,7 @@ The world (all times JST; reps A and B in one SDR team, F an FS rep):
     t1  L1 viewed the pricing page                          Mon 11-16 08:00
     t2  L1 clicked the demo link                            Thu 11-19 09:00
     h1  SQL L1 A → F, temperature A, deal O1 ¥3,000,000    Thu 11-19 15:00
+        accepted, first meeting 11-20, F rates it "partly"  Fri 11-20 11:00   (scored on Thursday)
     r1  L3 recycled by B (timing)                           Thu 11-19 16:30
     O3  SQL deal of L2, lost                                Thu 11-19 18:00
     O1  enters phase 03 (valid opportunity)                 Fri 11-20 09:30
@@ -35,6 +36,7 @@ from dashboards.metrics import METRICS
 from dashboards.models import DirtyDay, MetricValue
 from dashboards.selectors import correlations, metric_series, metric_table, metric_totals
 from dashboards.services import metrics_rebuild, metrics_rollup_dirty
+from handoffs.services import handoff_feedback
 from leads.models import Origin, TouchPoint
 from opportunities.models import Opportunity, PhaseHistory
 from tests.activities.factories import ActivityFactory
@@ -114,7 +116,13 @@ def build_world() -> dict:
     TouchPoint.objects.create(lead=l1, kind=TouchPoint.Kind.DEMO_CLICK, occurred_at=jst(11, 19, 9))
     with at(jst(11, 19, 15)):
         h1 = HandoffFactory(
-            lead=l1, fs_rep=f, opportunity__amount=3_000_000, opportunity__service=service(), temperature="A"
+            lead=l1,
+            fs_rep=f,
+            accepted=True,
+            opportunity__amount=3_000_000,
+            opportunity__service=service(),
+            opportunity__first_meeting_on=date(2026, 11, 20),
+            temperature="A",
         )
     with at(jst(11, 19, 16, 30)):
         LeadRecycleFactory(lead=l3)
@@ -143,6 +151,8 @@ def build_world() -> dict:
         PhaseHistory.objects.create(opportunity=deal, from_phase=deal.phase, to_phase=phase("03"), actor=f)
         deal.phase, deal.phase_entered_at = phase("03"), jst(11, 20, 9, 30)
         deal.save()
+    with at(jst(11, 20, 11)):
+        h1 = handoff_feedback(handoff=h1, actor=f, feedback="partly", reason="予算は未確定だった")
     with at(jst(12, 1, 10)):
         HandoffFactory(lead=l3, fs_rep=f, temperature="B", bant_budget="")
     return {"team": team, "a": a, "b": b, "f": f, "c1": c1, "leads": (l1, l2, l3), "activities": made, "h1": h1}
@@ -183,6 +193,9 @@ DAY_TOTALS = {
     "sqls_per_rep_day": (1, 2),
     "sqls_per_head": (1, 2),
     "actions_per_sql": (3, 1),
+    "sql_feedback_points": (1, None),
+    "sql_feedback_possible": (2, None),
+    "sql_feedback_score": (1, 2),
     "inbound_sqls": (1, None),
     "inbound_cvr": (1, 0),
     "sql_to_valid_rate": (0, 1),
@@ -201,6 +214,7 @@ WEEK_TOTALS = {
     "calls": (5, None),
     "mails": (1, None),
     "connects": (4, None),
+    "calls_not_connected": (1, None),
     "effective_conversations": (3, None),
     "companies_touched": (3, None),
     "rep_days": (5, None),
@@ -213,6 +227,9 @@ WEEK_TOTALS = {
     "sqls_per_rep_day": (1, 5),
     "sqls_per_head": (1, 2),
     "actions_per_sql": (6, 1),
+    "sql_feedback_points": (1, None),
+    "sql_feedback_possible": (2, None),
+    "sql_feedback_score": (1, 2),
     "inbound_leads": (2, None),
     "inbound_sqls": (1, None),
     "inbound_cvr": (1, 2),
@@ -239,6 +256,7 @@ MONTH_TOTALS = {
     "call_to_sql_rate": (1, 7),
     "sqls_per_rep_day": (1, 7),
     "actions_per_sql": (8, 1),
+    "calls_not_connected": (3, None),
 }
 
 
@@ -317,6 +335,49 @@ def test_sqls_are_broken_down_by_every_dimension_of_the_mix():
     assert breakdown("industry") == {"": 1}
     assert breakdown("rep|origin") == {f"{w['a'].pk}|inbound": 1}
     assert breakdown("fs_rep|size_band") == {f"{w['f'].pk}|31-100": 1}
+    assert breakdown("origin|service") == {f"inbound|{service().pk}": 1}
+    assert breakdown("origin|size_band") == {"inbound|31-100": 1}
+    assert breakdown("origin|area") == {"inbound|kanto": 1}
+    assert breakdown("origin|deal_size_band") == {"inbound|1M-5M": 1}
+    assert breakdown("origin|temperature") == {"inbound|A": 1}
+
+
+def test_a_teams_calls_and_mails_are_broken_down_by_direction():
+    """November: A's calls a1 a2 a5 a6 a7 a8 and mail a3 are outbound, B's call a4 inbound; all in one team."""
+    w = build_world()
+    roll_up()
+    inbound, outbound = f"{w['team'].pk}|inbound", f"{w['team'].pk}|outbound"
+
+    by_team_and_direction = {
+        (f.metric, f.dim_value): (f.numerator, f.denominator)
+        for f in metric_table(
+            grain="month",
+            period_start=MONTH,
+            metrics=["calls", "mails", "connects", "calls_not_connected", "connect_rate"],
+            dimension="team|direction",
+        )
+    }
+    assert by_team_and_direction == {
+        ("calls", inbound): (1, None),
+        ("calls", outbound): (6, None),
+        ("mails", outbound): (1, None),
+        ("connects", inbound): (1, None),
+        ("connects", outbound): (3, None),
+        ("calls_not_connected", outbound): (3, None),
+        ("connect_rate", inbound): (1, 1),
+        ("connect_rate", outbound): (3, 6),
+    }
+
+
+def test_the_sql_feedback_score_is_the_reps_and_the_teams():
+    """h1 (A, Thursday) rated "partly": 1 point of 2, on the SQL's day, week and month."""
+    w = build_world()
+    roll_up()
+
+    for grain, start in (("day", DAY), ("week", WEEK), ("month", MONTH)):
+        for dimension, value in (("rep", str(w["a"].pk)), ("team", str(w["team"].pk))):
+            scores = metric_table(grain=grain, period_start=start, metrics=["sql_feedback_score"], dimension=dimension)
+            assert [(f.dim_value, f.numerator, f.denominator) for f in scores] == [(value, 1, 2)]
 
 
 def test_ratios_by_rep_divide_the_reps_own_sums():
@@ -420,6 +481,24 @@ class TestIncremental:
         assert rows() == incremental
         assert "sqls_allocated" not in totals("month", MONTH)  # the only November SQL was rejected
         assert totals("month", MONTH)["won_amount"] == (1_700_000, None)
+
+    def test_feedback_given_later_rescores_the_sqls_day_as_a_rebuild_would(self):
+        w = build_world()
+        roll_up()
+        assert not DirtyDay.objects.exists()
+
+        with at(jst(11, 26, 10)):
+            handoff_feedback(handoff=w["h1"], actor=w["f"], feedback="yes")
+
+        assert set(DirtyDay.objects.values_list("day", flat=True)) == {date(2026, 11, 19)}
+        roll_up()
+        incremental = rows()
+        assert totals("day", DAY)["sql_feedback_score"] == (2, 2)
+        assert totals("month", MONTH)["sql_feedback_points"] == (2, None)
+
+        metrics_rebuild(first_day=date(2026, 10, 1), last_day=date(2026, 12, 31), today=TODAY)
+
+        assert rows() == incremental
 
     def test_a_rebuild_twice_changes_nothing(self):
         build_world()
