@@ -15,8 +15,9 @@ from ..models import Alert, Grain
 from ..selectors import dimension_labels, fs_allocation
 from .base import BoardQuery, Cell, Chart, Panel, Period, count_cell, figures, number, percent, period_url, ratio
 
-# Uneven allocation: a rep is flagged who received more than SKEW_FACTOR × the average of the FS reps who
-# received SQLs in the month, once at least SKEW_MINIMUM SQLs were allocated (fewer say little).
+# Uneven allocation: a rep is flagged who received more than SKEW_FACTOR × the average of the FS reps listed
+# (those who received SQLs in the month or have capacity for them: all going to one rep is the worst skew),
+# once at least SKEW_MINIMUM SQLs were allocated (fewer say little).
 SKEW_FACTOR = (3, 2)  # 1.5×, as a fraction so that the boundary is exact
 SKEW_MINIMUM = 10
 SEGMENT_ORDER = {band: index for index, band in enumerate(SizeBand.values)}
@@ -81,8 +82,8 @@ def _share_panel(month: Period, per_rep: dict, total: dict, names: dict[str, str
         [_("FS rep"), _("SQLs"), _("Share")],
         help=_(
             "Each FS rep's SQLs this month and their share of all SQLs allocated. Uneven allocation is marked: "
-            "a rep who received more than 1.5× the average of the FS reps who received SQLs this month, once "
-            "at least %(minimum)s SQLs were allocated in all."
+            "a rep who received more than 1.5× the average of the FS reps listed (those with SQLs or capacity "
+            "this month), once at least %(minimum)s SQLs were allocated in all."
         )
         % {"minimum": SKEW_MINIMUM},
         chart=Chart("bar", [1]),
@@ -97,7 +98,7 @@ def _share_panel(month: Period, per_rep: dict, total: dict, names: dict[str, str
         figure, sqls = received.get(value), sqls_of[value]
         share = ratio(sqls, everything)
         # More than 1.5 × everything ÷ reps, multiplied out so that no rounding moves the boundary.
-        warn = everything >= SKEW_MINIMUM and sqls * len(received) * denominator > everything * numerator
+        warn = everything >= SKEW_MINIMUM and sqls * len(names) * denominator > everything * numerator
         if warn:
             skewed.append(names[value])
         panel.rows.append(
@@ -110,7 +111,7 @@ def _share_panel(month: Period, per_rep: dict, total: dict, names: dict[str, str
     if skewed:
         panel.note = _(
             "Uneven allocation: %(reps)s received more than 1.5× the average of %(average)s SQLs per FS rep."
-        ) % {"reps": ", ".join(skewed), "average": f"{everything / len(received):.1f}"}
+        ) % {"reps": ", ".join(skewed), "average": f"{everything / len(names):.1f}"}
     return panel
 
 

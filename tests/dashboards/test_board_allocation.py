@@ -132,6 +132,19 @@ def test_allocation_is_uneven_when_a_rep_receives_more_than_one_and_a_half_times
     assert share.note == note
 
 
+def test_every_sql_to_one_rep_is_uneven_when_another_rep_has_capacity(w):
+    # 高橋 received nothing but has capacity (a rule of their own), so the average is over two reps.
+    FSCapacityRuleFactory(user=w["fs_b"], size_band=SizeBand.S, monthly_limit=30)
+    hand(w, "fs_a", 12, prefix="山田", employees=500)
+    rebuild()
+
+    share = panels()["share"]
+
+    assert [[cell.text for cell in row[:2]] for row in share.rows] == [["鈴木", "12"], ["高橋", "0"]]
+    assert [row[0].css for row in share.rows] == ["warn", ""]
+    assert share.note == "Uneven allocation: 鈴木 received more than 1.5× the average of 6.0 SQLs per FS rep."
+
+
 def test_a_month_without_sqls_lists_the_reps_rules_at_zero(world):
     found = panels(date(2026, 10, 1))
 
