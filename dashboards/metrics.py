@@ -360,7 +360,8 @@ METRICS: dict[str, Metric] = {
             facts=activities,
             date_field="occurred_at",
             measure=lambda: Count("actor_id", distinct=True),
-            dimensions={"team": "team_id"},
+            # By rep: the rep's own working days.
+            dimensions={"team": "team_id", "rep": "actor_id"},
         ),
         Metric(
             "active_reps",

@@ -2,19 +2,17 @@
 conversations, connect rate, FS's feedback on the SQLs) and what drives appointments in the team: the
 correlation of a rep's daily activity with the SQLs of the day."""
 
-from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from org.models import User
 
-from ..models import Grain, MetricValue
+from ..models import Grain
 from ..selectors import correlations, dimension_labels
 from .base import (
     BoardQuery,
     Cell,
     Chart,
     Panel,
-    Period,
     count_cell,
     figures,
     label_cell,
@@ -24,7 +22,16 @@ from .base import (
     rate_cell,
 )
 
-LEADERBOARD = ("sqls", "activities", "actions_per_sql", "effective_conversations", "connect_rate", "sql_feedback_score")
+LEADERBOARD = (
+    "sqls",
+    "rep_days",
+    "sqls_per_rep_day",
+    "activities",
+    "actions_per_sql",
+    "effective_conversations",
+    "connect_rate",
+    "sql_feedback_score",
+)
 # Below this many (rep, day) points a correlation says little.
 FEW_POINTS = 10
 
@@ -37,28 +44,10 @@ def build(query: BoardQuery) -> list[Panel]:
     return [_leaderboard(query), _drivers(query)]
 
 
-def working_days(period: Period) -> dict[str, int]:
-    """Per rep: the days of the period on which the rep logged at least one activity (its day rows)."""
-    return dict(
-        MetricValue.objects.filter(
-            metric="activities",
-            grain=Grain.DAY,
-            dimension="rep",
-            period_start__gte=period.start,
-            period_start__lte=period.end,
-        )
-        .values("dim_value")
-        .annotate(days=Count("pk"))
-        .values_list("dim_value", "days")
-        .order_by()
-    )
-
-
 def _leaderboard(query: BoardQuery) -> Panel:
     period = query.period
     found = figures(grain=query.grain, starts=[period.start], metrics=LEADERBOARD, dimension="rep")
-    days = working_days(period)
-    active = {value for _code, _start, value in found} | set(days)
+    active = {value for _code, _start, value in found}
     reps = User.objects.filter(pk__in=[int(value) for value in active if value.isdigit()], role=User.Role.IS)
     if query.team is not None:
         reps = reps.filter(team=query.team)
@@ -96,19 +85,19 @@ def _leaderboard(query: BoardQuery) -> Panel:
     rows = []
     for key in keys:
         sqls = count_cell(figure("sqls", key), url("sqls", key))
-        worked = days.get(key, 0)
-        per_day = sqls.value / worked if worked else None
+        per_day = figure("sqls_per_rep_day", key)
+        per_day_value = per_day.value if per_day else None
         per_sql = figure("actions_per_sql", key)
         per_sql_value = per_sql.value if per_sql else None
         rows.append(
             [
                 label_cell(labels[key]),
                 sqls,
-                Cell(number(worked), worked, url("activities", key) if worked else ""),
+                count_cell(figure("rep_days", key), url("rep_days", key)),
                 Cell(
-                    fixed(per_day, 2),
-                    None if per_day is None else round(per_day, 4),
-                    url("sqls", key) if per_day else "",
+                    fixed(per_day_value, 2),
+                    None if per_day_value is None else round(per_day_value, 4),
+                    url("sqls_per_rep_day", key) if per_day_value else "",
                 ),
                 count_cell(figure("activities", key), url("activities", key)),
                 Cell(

@@ -25,6 +25,7 @@ from activities.models import Activity
 from dashboards.boards import BOARDS
 from dashboards.boards.base import BoardQuery, Period
 from dashboards.models import Grain
+from dashboards.selectors import metric_records
 from dashboards.services import metrics_rebuild
 from handoffs.models import Handoff
 from handoffs.services import handoff_accept, handoff_create_sql, handoff_feedback
@@ -154,7 +155,16 @@ def test_working_days_are_the_days_with_an_activity(world):
     days = {row[0].text: (row[2].value, row[3].text) for row in leaderboard.rows}
     assert days == {"Aoki": (3, "1.00"), "Baba": (5, "0.20"), "Chiba": (2, "0.50")}
     aoki = leaderboard.rows[0]
-    assert aoki[2].url == records("activities", world["aoki"], date(2026, 11, 16), date(2026, 11, 22))
+    assert aoki[2].url == records("rep_days", world["aoki"], date(2026, 11, 16), date(2026, 11, 22))
+    found = metric_records(
+        metric="rep_days",
+        first=date(2026, 11, 16),
+        last=date(2026, 11, 22),
+        dimension="rep",
+        dim_value=str(world["aoki"].pk),
+        today=TODAY,
+    )
+    assert found.value == 3
 
 
 def test_every_leaderboard_figure_links_to_the_records_behind_it(world):
@@ -162,7 +172,7 @@ def test_every_leaderboard_figure_links_to_the_records_behind_it(world):
 
     assert [cell.url for cell in aoki[1:]] == [
         records("sqls", world["aoki"]),
-        records("activities", world["aoki"]),
+        records("rep_days", world["aoki"]),
         records("sqls", world["aoki"]),
         records("activities", world["aoki"]),
         records("activities", world["aoki"]),
@@ -251,5 +261,5 @@ def test_the_page_and_its_csv(client, world, manager):
 def test_the_board_reads_the_summary_tables_in_a_few_queries(world, django_assert_num_queries):
     """Figures, working days, the reps and their names, the team's members and the correlation sums:
     whatever the history."""
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         BOARDS["reps"].build(BoardQuery(Period(Grain.MONTH, MONTH), TODAY, world["sdr"]))
