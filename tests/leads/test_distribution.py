@@ -51,9 +51,9 @@ def test_new_inbound_leads_go_round_robin_over_the_reps_on_shift(frozen, is_team
     assert {lead.team for lead in leads} == {is_team}
     cursor = DistributionCursor.objects.get()
     assert (cursor.pool, cursor.last_rep.username, cursor.assigned) == (f"team:{is_team.pk}", "sdr1", 7)
-    assert list(LeadEvent.objects.filter(kind="owner").values_list("note", "actor").distinct()) == [
+    assert set(LeadEvent.objects.filter(kind="owner").values_list("note", "actor")) == {
         ("Inbound distribution: round robin", None)
-    ]
+    }
 
 
 def test_a_rep_off_shift_is_passed_over_and_takes_the_turn_again_once_back(frozen, reps, manager):
@@ -93,8 +93,9 @@ def test_inactive_reps_and_reps_of_other_roles_or_teams_get_nothing(frozen, is_t
     assert owners(leads) == ["sdr2", "sdr3", "sdr2", "sdr3"]
 
 
-def test_distributing_is_idempotent_and_leaves_owned_outbound_and_closed_leads_alone(frozen, is_rep, reps):
-    owned = LeadFactory(owner=is_rep)
+def test_distributing_is_idempotent_and_leaves_owned_outbound_and_closed_leads_alone(frozen, reps):
+    elsewhere = UserFactory(username="elsewhere")
+    owned = LeadFactory(owner=elsewhere)
     outbound = lead_create(
         actor=None, company=CompanyFactory(), last_name="佐藤", source=source("house_list"), origin="outbound"
     )
@@ -105,7 +106,7 @@ def test_distributing_is_idempotent_and_leaves_owned_outbound_and_closed_leads_a
     again = lead_distribute(lead=lead)
     results = [lead_distribute(lead=other) for other in (owned, outbound, closed)]
 
-    assert (again.owner.username, [r.owner for r in results]) == ("sdr1", [is_rep, None, None])
+    assert (again.owner.username, [r.owner for r in results]) == ("sdr1", [elsewhere, None, None])
     assert DistributionCursor.objects.get().assigned == 1
     assert LeadEvent.objects.filter(lead=lead, kind="owner").count() == 1
 
@@ -115,7 +116,8 @@ def test_distributing_is_idempotent_and_leaves_owned_outbound_and_closed_leads_a
 
 @pytest.fixture
 def seminar_team():
-    team = TeamFactory(name="SDR セミナー")
+    """A second SDR team; "SDR 東京" sorts first, so it stays the default for leads no rule matches."""
+    team = TeamFactory(name="SDR 横浜")
     return team, [UserFactory(username=f"sem{n}", team=team) for n in (1, 2)]
 
 
@@ -164,6 +166,12 @@ def test_a_company_of_unknown_size_matches_only_rules_without_a_segment(frozen, 
     assert owners([lead]) == ["sdr1"]
 
 
+def test_without_a_rule_a_lead_without_a_team_goes_to_the_first_sdr_team_by_name(frozen, reps, seminar_team):
+    lead = lead_distribute(lead=inbound())
+
+    assert owners([lead]) == ["sdr1"]
+
+
 def test_without_a_rule_a_lead_stays_with_its_own_is_team(frozen, reps, seminar_team):
     team, _members = seminar_team
 
@@ -186,6 +194,7 @@ def test_the_admin_refuses_named_reps_from_another_team(is_team, reps, seminar_t
     )
 
     assert form.errors == {"reps": [f"Not in SDR 東京: {members[0]}."]}
+    assert DistributionRuleForm(data={**form.data, "reps": [reps[0].pk]}).is_valid()
 
 
 # --- shifts -----------------------------------------------------------------------------------------------

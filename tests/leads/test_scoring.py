@@ -7,6 +7,7 @@ from itertools import count
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from dashboards.models import Alert
 from dashboards.services import SlackError, alerts_evaluate, hot_lead_notify
@@ -48,7 +49,7 @@ def touch(lead, kind="page_view", *, at=None, url="https://kakehashi.example.com
     """One MA event through the service the webhook calls."""
     n = next(EVENT_IDS)
     receipt = touch_point_receive(
-        event_id=f"ev-{n}", kind=kind, occurred_at=at or NOW, email=lead.email, url=url, payload={"n": n}
+        event_id=f"ev-{n}", kind=kind, occurred_at=at or timezone.now(), email=lead.email, url=url, payload={"n": n}
     )
     lead.refresh_from_db()
     return receipt.touch_point
@@ -144,7 +145,7 @@ def test_two_rules_firing_at_once_add_both_and_are_both_named(frozen, rules, lea
 
     touch(lead, url="https://kakehashi.example.com/demo")
 
-    assert (lead.score, hot_events(lead)) == (30, ["5+ page views in 7 days, Demo page viewed"])
+    assert (lead.score, hot_events(lead)) == (30, ["Demo page viewed, 5+ page views in 7 days"])
 
 
 def test_a_lead_already_hot_keeps_its_hot_since_and_nobody_is_told_again(
