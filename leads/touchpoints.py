@@ -122,23 +122,23 @@ def _replay(existing: TouchPoint, payload: dict) -> TouchPointReceipt:
     return TouchPointReceipt(touch_point=existing, created=False)
 
 
+def _matching_lead(email: str) -> Lead | None:
+    open_first = Case(When(status__in=Lead.OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return Lead.objects.filter(email=email).annotate(closed=open_first).order_by("closed", "-created_at", "-id").first()
+
+
 def _lead_for(*, email: str, kind: str, source: LeadSource | None, contact: dict) -> Lead:
-    if connection.vendor == "postgresql":
-        # Two events of one new person at once would otherwise create the lead twice.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"touchpoint-email:{email}"])
-    lead = (
-        Lead.objects.filter(email=email)
-        .annotate(
-            closed=Case(
-                When(status__in=Lead.OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
-        )
-        .order_by("closed", "-created_at", "-id")
-        .first()
-    )
+    lead = _matching_lead(email)
     if lead is not None:
         return lead
+    if connection.vendor == "postgresql":
+        # Two events of one new person at once would otherwise create the lead twice: the second waits
+        # here until the first commits, then finds its lead.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"touchpoint-email:{email}"])
+        lead = _matching_lead(email)
+        if lead is not None:
+            return lead
     missing = {
         f"contact.{name}": ValidationError(
             _("An unknown email needs %(field)s to create the lead."), code="required", params={"field": name}
