@@ -183,6 +183,7 @@ SPECTACULAR_SETTINGS = {
         "DirectionEnum": "leads.models.Origin",
         "DealOriginEnum": "opportunities.models.Opportunity.Origin",
         "GrainEnum": "dashboards.models.Grain",
+        "TouchPointKindEnum": "leads.models.TouchPoint.Kind",
     },
 }
 
