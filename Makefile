@@ -75,7 +75,7 @@ BENCH_ACTIVITIES ?= 1000000
 
 BENCH_METRICS_PREFIX ?= kakehashi_bench_metrics
 
-.PHONY: bench bench-is bench-metrics
+.PHONY: bench bench-is bench-metrics bench-webhook
 
 ## Time the IS workspace (queue, lead page, call logging) on $(BENCH_DB); the first run generates it
 bench-is: install
@@ -90,4 +90,9 @@ bench-is: install
 bench-metrics: install
 	$(BIN)/python -m bench.metrics --prefix $(BENCH_METRICS_PREFIX)
 
-bench: bench-is bench-metrics
+## Time the touch-point webhook: 2,000 signed events in-process, requests/s and p95 printed
+BENCH_WEBHOOK_EVENTS ?= 2000
+bench-webhook: install
+	$(BIN)/python -m bench.webhook --events $(BENCH_WEBHOOK_EVENTS)
+
+bench: bench-is bench-metrics bench-webhook

@@ -35,7 +35,14 @@ class PicklistPagination(SyncCursorPagination):
 
 
 def _messages(errors) -> list[dict]:
-    return [{"code": getattr(e, "code", None) or "invalid", "message": str(e)} for e in errors]
+    # A ValidationError's str() is the repr of its message list ("['...']"); iterating it gives the text.
+    return [
+        {
+            "code": getattr(e, "code", None) or "invalid",
+            "message": " ".join(e) if isinstance(e, DjangoValidationError) else str(e),
+        }
+        for e in errors
+    ]
 
 
 def error_body(code: str, message: str, field_errors=None, errors=None) -> dict:

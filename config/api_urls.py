@@ -1,9 +1,10 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from activities.api import ActivityViewSet
 from dashboards.api import MetricViewSet
 from handoffs.api import HandoffViewSet
-from leads.api import CompanyViewSet, LeadViewSet, RecycleReasonViewSet
+from leads.api import CompanyViewSet, LeadViewSet, RecycleReasonViewSet, TouchPointWebhookView
 from opportunities.api import LostReasonViewSet, OpportunityViewSet, PhaseViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -18,4 +19,7 @@ router.register("lost-reasons", LostReasonViewSet, basename="lost-reason")
 router.register("recycle-reasons", RecycleReasonViewSet, basename="recycle-reason")
 router.register("metrics", MetricViewSet, basename="metric")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("touchpoints/", TouchPointWebhookView.as_view(), name="touchpoint-webhook"),
+    *router.urls,
+]

@@ -80,10 +80,11 @@ def stagnant_alerts(*, today: date) -> list[Alert]:
     ]
 
 
-def hot_lead_alerts(*, today: date) -> list[Alert]:
-    """Open hot leads nobody has worked since they turned hot."""
+def hot_lead_alerts(*, today: date, lead_ids: list[int] | None = None) -> list[Alert]:
+    """Open hot leads nobody has worked since they turned hot (of ``lead_ids`` only, when given)."""
+    leads = Lead.objects.filter(pk__in=lead_ids) if lead_ids is not None else Lead.objects.all()
     leads = (
-        Lead.objects.filter(status__in=Lead.OPEN_STATUSES, is_hot=True, hot_since__isnull=False)
+        leads.filter(status__in=Lead.OPEN_STATUSES, is_hot=True, hot_since__isnull=False)
         .filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=F("hot_since")))
         .values("pk", "owner_id", "hot_since", "last_name", "first_name", "company__name")
     )

@@ -185,6 +185,25 @@ def alert_notify(*, alert_id: int) -> bool:
     return True
 
 
+def hot_lead_notify(*, lead_id: int) -> Alert | None:
+    """Tells the owner of a lead that just turned hot: opens its hot-lead alert now (the very alert the
+    periodic evaluation would open, so that one finds it open and opens no other) and posts it to Slack.
+    Safe to run twice: the open alert is reused and Slack gets it once. Nothing when the lead has been
+    worked, closed or cooled meanwhile; raises ``SlackError`` (for a retry) when Slack does not take it."""
+    from .alerts import hot_lead_alerts
+
+    conditions = hot_lead_alerts(today=timezone.localdate(), lead_ids=[lead_id])
+    if not conditions:
+        return None
+    condition = conditions[0]
+    with transaction.atomic():
+        condition.opened_at = timezone.now()
+        Alert.objects.bulk_create([condition], ignore_conflicts=True)
+        alert = Alert.objects.get(kind=condition.kind, key=condition.key, status=Alert.Status.OPEN)
+    alert_notify(alert_id=alert.pk)
+    return alert
+
+
 def _post_to_slack(url: str, text: str) -> None:
     request = urllib.request.Request(
         url,

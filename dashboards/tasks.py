@@ -46,3 +46,10 @@ def evaluate_alerts() -> int:
 @shared_task(**{**RETRY, "autoretry_for": (services.SlackError, DatabaseError), "max_retries": 6})
 def notify_alert(alert_id: int) -> bool:
     return services.alert_notify(alert_id=alert_id)
+
+
+@shared_task(**{**RETRY, "autoretry_for": (services.SlackError, DatabaseError), "max_retries": 6})
+def notify_hot_lead(lead_id: int) -> int | None:
+    """Queued when a scoring rule makes a lead hot: the owner sees the alert in the app and on Slack."""
+    alert = services.hot_lead_notify(lead_id=lead_id)
+    return alert.pk if alert is not None else None

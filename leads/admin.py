@@ -1,8 +1,23 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from org.admin import PicklistAdmin, ReadOnlyAdmin
 
-from .models import Campaign, Company, Industry, Lead, LeadEvent, LeadRecycle, LeadSource, RecycleReason, TouchPoint
+from .models import (
+    Campaign,
+    Company,
+    DistributionCursor,
+    DistributionRule,
+    Industry,
+    Lead,
+    LeadEvent,
+    LeadRecycle,
+    LeadSource,
+    RecycleReason,
+    ScoringRule,
+    TouchPoint,
+)
 
 admin.site.register(Industry, PicklistAdmin)
 admin.site.register(RecycleReason, PicklistAdmin)
@@ -105,3 +120,55 @@ class TouchPointAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
     search_fields = ("external_id", "url")
     list_select_related = ("lead", "lead__company")
+
+
+@admin.register(ScoringRule)
+class ScoringRuleAdmin(admin.ModelAdmin):
+    """Rules are switched off rather than deleted, so the history of why leads turned hot keeps its names."""
+
+    list_display = ("name", "kind", "min_count", "window_days", "url_contains", "points", "makes_hot", "is_active")
+    list_editable = ("is_active",)
+    list_filter = ("kind", "makes_hot", "is_active")
+    search_fields = ("name", "url_contains")
+    fields = ("name", "kind", "min_count", "window_days", "url_contains", "points", "makes_hot", "is_active")
+
+
+class DistributionRuleForm(forms.ModelForm):
+    class Meta:
+        model = DistributionRule
+        fields = ("name", "sort_order", "source", "size_band", "team", "reps", "is_active")
+
+    def clean(self):
+        cleaned = super().clean()
+        team, reps = cleaned.get("team"), cleaned.get("reps")
+        if team is not None and reps:
+            outside = [rep for rep in reps if rep.team_id != team.pk]
+            if outside:
+                self.add_error(
+                    "reps",
+                    _("Not in %(team)s: %(reps)s.") % {"team": team, "reps": ", ".join(str(rep) for rep in outside)},
+                )
+        return cleaned
+
+
+@admin.register(DistributionRule)
+class DistributionRuleAdmin(admin.ModelAdmin):
+    form = DistributionRuleForm
+    list_display = ("name", "sort_order", "source", "size_band", "team", "rep_names", "is_active")
+    list_editable = ("sort_order", "is_active")
+    list_filter = ("source", "size_band", "team", "is_active")
+    list_select_related = ("source", "team")
+    filter_horizontal = ("reps",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("reps")
+
+    @admin.display(description=_("only these reps"))
+    def rep_names(self, obj):
+        return ", ".join(str(rep) for rep in obj.reps.all()) or "—"
+
+
+@admin.register(DistributionCursor)
+class DistributionCursorAdmin(ReadOnlyAdmin):
+    list_display = ("pool", "last_rep", "assigned", "updated_at")
+    list_select_related = ("last_rep",)

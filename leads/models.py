@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext_lazy as _
@@ -336,6 +337,7 @@ class LeadEvent(models.Model):
         STATUS = "status", _("Status changed")
         OWNER = "owner", _("Owner changed")
         BANT = "bant", _("BANT updated")
+        HOT = "hot", _("Turned hot")
 
     lead = models.ForeignKey(Lead, verbose_name=_("lead"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
@@ -407,3 +409,131 @@ class TouchPoint(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+class ScoringRule(models.Model):
+    """A sign of interest that counts: at least ``min_count`` touch points of ``kind`` (whose URL contains
+    ``url_contains``, when given) in the last ``window_days`` days. The rule fires when a touch point brings
+    that count to the minimum; it adds ``points`` to the lead's score and, with ``makes_hot``, makes it hot."""
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("touch point kind"), max_length=20, choices=TouchPoint.Kind.choices)
+    min_count = models.PositiveSmallIntegerField(
+        _("at least"),
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text=_("How many touch points of this kind within the window; 1 means any."),
+    )
+    window_days = models.PositiveSmallIntegerField(
+        _("within days"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Touch points of the last N days count (N × 24 hours back from now)."),
+    )
+    url_contains = models.CharField(
+        _("URL contains"),
+        max_length=200,
+        blank=True,
+        help_text=_("Only touch points whose URL contains this text (e.g. /demo); empty counts every URL."),
+    )
+    points = models.SmallIntegerField(_("points"), default=0, help_text=_("Added to the lead's score when it fires."))
+    makes_hot = models.BooleanField(
+        _("makes the lead hot"),
+        default=False,
+        help_text=_("The lead goes to the top of its owner's queue and the owner is notified (app and Slack)."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "min_count", "id"]
+        verbose_name = _("scoring rule")
+        verbose_name_plural = _("scoring rules")
+        constraints = [
+            models.CheckConstraint(name="scoring_rule_min_count_positive", condition=Q(min_count__gte=1)),
+            models.CheckConstraint(
+                name="scoring_rule_window_in_range", condition=Q(window_days__gte=1, window_days__lte=365)
+            ),
+            models.CheckConstraint(
+                name="scoring_rule_does_something",
+                condition=~Q(points=0) | Q(makes_hot=True),
+                violation_error_message=_("A rule must add points, make the lead hot, or both."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class DistributionRule(models.Model):
+    """Where new inbound leads of a source and/or company-size segment go: an inside-sales team, and
+    optionally only some of its reps. Rules are tried in order; the first that matches wins. A lead no
+    rule matches goes round robin over its own team, else over the first SDR team."""
+
+    name = models.CharField(_("name"), max_length=100)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    source = models.ForeignKey(
+        LeadSource,
+        verbose_name=_("lead source"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("Empty matches every source."),
+    )
+    size_band = models.CharField(
+        _("company size"),
+        max_length=10,
+        choices=SizeBand.choices,
+        blank=True,
+        help_text=_("Empty matches every company size (and companies whose size is unknown)."),
+    )
+    team = models.ForeignKey(
+        "org.Team",
+        verbose_name=_("IS team"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind__in": ["sdr", "bdr", "recycle"]},
+    )
+    reps = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("only these reps"),
+        blank=True,
+        related_name="+",
+        limit_choices_to={"role": "is"},
+        help_text=_("Empty: every rep of the team who is on shift, in turn."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        verbose_name = _("distribution rule")
+        verbose_name_plural = _("distribution rules")
+
+    def __str__(self):
+        return self.name
+
+
+class DistributionCursor(models.Model):
+    """Where one round robin stands: the rep who got the last lead. Every assignment locks this row, so
+    concurrent assignments take turns and none skips or repeats a rep."""
+
+    pool = models.CharField(_("pool"), max_length=50, unique=True, help_text=_("team:<id> or rule:<id>"))
+    last_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("last rep"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    assigned = models.PositiveIntegerField(_("leads assigned"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["pool"]
+        verbose_name = _("distribution cursor")
+        verbose_name_plural = _("distribution cursors")
+
+    def __str__(self):
+        return self.pool

@@ -1,11 +1,13 @@
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
 
-from org.models import User
+from org.models import Team, User
 from org.selectors import managed_team_ids
 
-from .models import Company, Lead, LeadRecycle, TouchPoint
+from .models import Company, Lead, LeadRecycle, Origin, TouchPoint
 
 
 def lead_visibility(*, user: User) -> Q:
@@ -111,3 +113,67 @@ def lead_rows_in_order(queue: QuerySet[Lead], pks) -> list[Lead]:
     """The rows of ``pks`` in that order: the queue sorts ids from the index, then only a page is joined."""
     rows = queue.order_by().in_bulk(list(pks))
     return [rows[pk] for pk in pks if pk in rows]
+
+
+@dataclass(frozen=True)
+class RepIntake:
+    rep: User
+    today: int
+    week: int
+
+
+@dataclass(frozen=True)
+class TeamIntake:
+    team: Team
+    reps: list[RepIntake]
+    pool_today: int  # inbound leads of today nobody was on shift to take
+    pool_week: int
+
+    @property
+    def today(self) -> int:
+        return sum(row.today for row in self.reps)
+
+    @property
+    def week(self) -> int:
+        return sum(row.week for row in self.reps)
+
+
+def distribution_teams(*, user: User) -> QuerySet[Team]:
+    """The inside-sales teams whose distribution the user watches: all for admins, managed ones for managers."""
+    teams = Team.objects.filter(kind__in=Team.IS_KINDS)
+    if user.sees_everything:
+        return teams
+    if user.role == User.Role.MANAGER:
+        return teams.filter(manager=user)
+    return teams.none()
+
+
+def inbound_distribution(*, user: User, today: date) -> list[TeamIntake]:
+    """How many inbound leads each IS rep of the user's teams received today and this ISO week (by the
+    lead's arrival, company time zone), read with one grouped query; on-shift reps with none are listed too."""
+    teams = list(distribution_teams(user=user).order_by("name"))
+    if not teams:
+        return []
+    day_start = timezone.make_aware(datetime.combine(today, time.min))
+    week_start = day_start - timedelta(days=today.weekday())
+    reps = list(
+        User.objects.filter(team__in=teams, role=User.Role.IS, is_active=True).order_by("last_name", "username")
+    )
+    counts = {
+        (row["team_id"], row["owner_id"]): row
+        for row in Lead.objects.filter(origin=Origin.INBOUND, team__in=teams, created_at__gte=week_start)
+        .values("team_id", "owner_id")
+        .annotate(today=Count("pk", filter=Q(created_at__gte=day_start)), week=Count("pk"))
+        .order_by()
+    }
+    empty = {"today": 0, "week": 0}
+    result = []
+    for team in teams:
+        rows = [
+            RepIntake(rep=rep, **{k: counts.get((team.pk, rep.pk), empty)[k] for k in empty})
+            for rep in reps
+            if rep.team_id == team.pk
+        ]
+        pool = counts.get((team.pk, None), empty)
+        result.append(TeamIntake(team=team, reps=rows, pool_today=pool["today"], pool_week=pool["week"]))
+    return result

@@ -358,7 +358,7 @@ def lead_update_bant(
 
 
 @transaction.atomic
-def lead_assign(*, lead: Lead, owner: User | None, actor: User | None) -> Lead:
+def lead_assign(*, lead: Lead, owner: User | None, actor: User | None, note: str = "") -> Lead:
     """Gives the lead to an IS rep (or back to the team pool); idempotent."""
     lead = _locked(lead)
     if owner is not None and owner.role != User.Role.IS:
@@ -370,7 +370,9 @@ def lead_assign(*, lead: Lead, owner: User | None, actor: User | None) -> Lead:
     if owner is not None and owner.team_id:
         lead.team_id = owner.team_id
     lead.save(update_fields=["owner", "team", "updated_at"])
-    LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.OWNER, from_owner=previous, to_owner=owner, actor=actor)
+    LeadEvent.objects.create(
+        lead=lead, kind=LeadEvent.Kind.OWNER, from_owner=previous, to_owner=owner, actor=actor, note=note
+    )
     return lead
 
 

@@ -8,6 +8,8 @@ from . import views
 app_name = "leads"
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
+    path("distribution/", views.distribution, name="distribution"),
+    path("distribution/reps/<int:pk>/shift/", views.rep_shift, name="rep_shift"),
     path("<int:pk>/", views.lead_detail, name="detail"),
     path("<int:pk>/log/", lead_log_activity, name="log"),
     path("<int:pk>/recycle/", views.lead_recycle_view, name="recycle"),

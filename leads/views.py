@@ -22,12 +22,15 @@ from handoffs.selectors import fs_rep_suggestions, lead_handoff_list
 from opportunities.selectors import company_opportunity_list
 from org.forms import add_service_error, report_unshown_errors
 from org.models import User
+from org.services import user_set_on_shift
 
 from .filters import QueueFilter
 from .forms import BantForm, DisqualifyForm, NurtureForm, RecycleForm
 from .models import Lead
 from .selectors import (
     QueueScope,
+    distribution_teams,
+    inbound_distribution,
     lead_get,
     lead_queue,
     lead_queue_counts,
@@ -261,3 +264,38 @@ def lead_disqualify_view(request, pk):
     except ValidationError as error:
         return lead_action_failed(request, lead, "disqualify_form", form, error)
     return lead_action_done(request, lead, _("Disqualified."))
+
+
+@login_required
+@require_GET
+def distribution(request):
+    """The manager's view of inbound distribution: who is on shift and how many inbound leads each rep of
+    their teams received today and this week, beside what waits unassigned in the team pool."""
+    if not (request.user.sees_everything or request.user.role == User.Role.MANAGER):
+        raise PermissionDenied
+    today = timezone.localdate()
+    return render(
+        request,
+        "leads/distribution.html",
+        {"teams": inbound_distribution(user=request.user, today=today), "today": today},
+    )
+
+
+@login_required
+@require_POST
+def rep_shift(request, pk):
+    """Puts a rep of the manager's teams on or off shift; answers the rep's row (htmx) or the page."""
+    teams = distribution_teams(user=request.user)
+    rep = User.objects.filter(pk=pk, team__in=teams).first()
+    if rep is None:
+        raise Http404
+    try:
+        user_set_on_shift(user=rep, on_shift=request.POST.get("on_shift") == "1", actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    if not request.htmx:
+        return HttpResponseRedirect(reverse("leads:distribution"))
+    today = timezone.localdate()
+    team = next(team for team in inbound_distribution(user=request.user, today=today) if team.team.pk == rep.team_id)
+    row = next(row for row in team.reps if row.rep.pk == rep.pk)
+    return render(request, "leads/distribution.html#rep-row", {"row": row})

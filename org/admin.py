@@ -47,12 +47,13 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ("username", "display_name", "role", "team", "is_active", "is_staff")
-    list_filter = ("role", "team", "is_active", "is_staff")
+    list_display = ("username", "display_name", "role", "team", "on_shift", "is_active", "is_staff")
+    list_editable = ("on_shift",)
+    list_filter = ("role", "team", "on_shift", "is_active", "is_staff")
     list_select_related = ("team",)
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        (_("Kakehashi"), {"fields": ("role", "team", "language")}),
+        (_("Kakehashi"), {"fields": ("role", "team", "language", "on_shift")}),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,

@@ -129,6 +129,11 @@ class User(AbstractUser):
         choices=[("", _("Company default")), ("ja", "日本語"), ("en", "English")],
         blank=True,
     )
+    on_shift = models.BooleanField(
+        _("on shift"),
+        default=True,
+        help_text=_("For inside-sales reps: takes new inbound leads now. Managers take reps off shift when away."),
+    )
 
     class Meta:
         ordering = ["username"]

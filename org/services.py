@@ -47,6 +47,22 @@ def user_create(
     return user
 
 
+@transaction.atomic
+def user_set_on_shift(*, user: User, on_shift: bool, actor: User) -> User:
+    """Puts an IS rep on or off shift (on shift: takes new inbound leads). A manager may do it for the reps
+    of the teams they manage, an administrator for anyone's; idempotent."""
+    manages = actor.role == User.Role.MANAGER and Team.objects.filter(pk=user.team_id, manager=actor).exists()
+    if not (actor.sees_everything or manages):
+        raise PermissionDenied
+    if user.role != User.Role.IS:
+        raise field_error("on_shift", _("Only inside-sales reps work in shifts."), code="not_is")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.on_shift != on_shift:
+        user.on_shift = on_shift
+        user.save(update_fields=["on_shift"])
+    return user
+
+
 def _check_role_team(user: User) -> None:
 
     if user.team is None:

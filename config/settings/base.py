@@ -136,6 +136,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 SLACK_WEBHOOK_URL = env("SLACK_WEBHOOK_URL", default="")
+# The MA tool signs each touch-point webhook with this secret; the webhook answers 503 while it is empty.
+TOUCHPOINT_WEBHOOK_SECRET = env("TOUCHPOINT_WEBHOOK_SECRET", default="")
+# A signature older (or newer) than this is refused, so a captured request cannot be replayed later.
+TOUCHPOINT_WEBHOOK_TOLERANCE_SECONDS = env.int("TOUCHPOINT_WEBHOOK_TOLERANCE_SECONDS", default=300)
 
 # Throttling counts in the cache: Redis when configured, so every web worker shares the counts.
 CACHES = {
@@ -179,6 +183,7 @@ SPECTACULAR_SETTINGS = {
         "DirectionEnum": "leads.models.Origin",
         "DealOriginEnum": "opportunities.models.Opportunity.Origin",
         "GrainEnum": "dashboards.models.Grain",
+        "TouchPointKindEnum": "leads.models.TouchPoint.Kind",
     },
 }
 
