@@ -2,7 +2,19 @@ from django.contrib import admin
 
 from org.admin import PicklistAdmin, ReadOnlyAdmin
 
-from .models import Campaign, Company, Industry, Lead, LeadEvent, LeadRecycle, LeadSource, RecycleReason, TouchPoint
+from .models import (
+    Campaign,
+    Company,
+    ImportJob,
+    ImportMapping,
+    Industry,
+    Lead,
+    LeadEvent,
+    LeadRecycle,
+    LeadSource,
+    RecycleReason,
+    TouchPoint,
+)
 
 admin.site.register(Industry, PicklistAdmin)
 admin.site.register(RecycleReason, PicklistAdmin)
@@ -105,3 +117,39 @@ class TouchPointAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
     search_fields = ("external_id", "url")
     list_select_related = ("lead", "lead__company")
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(admin.ModelAdmin):
+    """A source's saved column mappings (saved from the import page; editable here)."""
+
+    list_display = ("source", "name", "origin", "team", "updated_by", "updated_at")
+    list_filter = ("source", "origin")
+    search_fields = ("name",)
+    list_select_related = ("source", "team", "updated_by")
+    readonly_fields = ("updated_by", "updated_at")
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    """Imports are made on the import page; the admin shows them (without the stored rows)."""
+
+    list_display = (
+        "file_name",
+        "source",
+        "status",
+        "mode",
+        "total_rows",
+        "valid_rows",
+        "error_rows",
+        "imported_rows",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("status", "source")
+    search_fields = ("file_name",)
+    list_select_related = ("source", "created_by")
+    exclude = ("rows", "report")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("rows", "report")

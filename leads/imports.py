@@ -561,3 +561,14 @@ class _ExistingLeads:
                 key = (key_of_company[company_id], normalize.person_key(last, first))
                 by_name.setdefault(key, (pk, f"{last} {first}".strip(), company_name))
         return cls(by_email=by_email, by_phone=by_phone, by_name=by_name, companies=companies)
+
+
+def write_error_report(stream, job) -> None:
+    """One CSV line per row not imported: its spreadsheet row number, its cells as uploaded, and every
+    reason in the reader's language."""
+    writer = csv.writer(stream)
+    writer.writerow([str(_("Row")), *job.headers, str(_("Errors"))])
+    width = len(job.headers)
+    for entry in job.report:
+        cells = (entry["cells"] + [""] * width)[:width]
+        writer.writerow([entry["row"], *cells, " / ".join(error_message(error) for error in entry["errors"])])
