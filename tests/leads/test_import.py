@@ -413,7 +413,7 @@ def test_command_uses_a_saved_mapping(admin, tmp_path, capsys):
     call_command("import_leads", str(path), "--source", "seminar", "--mapping", "出席者")
 
     assert Lead.objects.get().company.name == "株式会社ワカバ"
-    with pytest.raises(CommandError, match="No mapping 'other' for seminar. Saved: 出席者"):
+    with pytest.raises(CommandError, match=r"No mapping 'other' for seminar\. Saved: 出席者"):
         call_command("import_leads", str(path), "--source", "seminar", "--mapping", "other")
 
 
