@@ -50,25 +50,30 @@ _EN_FORMS_START = re.compile(r"^(?:k\.?\s?k\.?|g\.?\s?k\.?)\s+")
 def nfkc(value: str) -> str:
     """Full-width letters and digits to half-width, half-width katakana to full-width, ㈱ to (株); spaces
     (the ideographic one included) collapsed and trimmed."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", value or "")).strip()
+    if not value:
+        return ""
+    if not value.isascii():
+        value = unicodedata.normalize("NFKC", value)
+    return _SPACES.sub(" ", value).strip()
 
 
 def email(value: str) -> str:
     return nfkc(value).replace(" ", "").lower()
 
 
+_JA_FORMS_AT_ENDS = re.compile(
+    "^(?:\\s*(?:{forms})\\s*)+|(?:\\s*(?:{forms})\\s*)+$".format(forms="|".join(re.escape(f) for f in _JA_FORMS))
+)
+
+
 def _strip_company_forms(name: str) -> str:
-    previous = None
-    while previous != name:
-        previous = name
-        for form in _JA_FORMS:
-            if name.startswith(form):
-                name = name[len(form) :].strip()
-            if name.endswith(form):
-                name = name[: -len(form)].strip()
+    name = _JA_FORMS_AT_ENDS.sub("", name)
+    # English forms are written in Latin letters: a name ending or starting otherwise has none there.
+    if name[-1:].isascii():
         name = _EN_FORMS.sub("", name).strip()
-        name = _EN_FORMS_START.sub("", name).strip()
-    return name
+    if name[:1].isascii():
+        name = _EN_FORMS_START.sub("", name)
+    return name.strip()
 
 
 def company_key(name: str) -> str:
@@ -173,11 +178,16 @@ def prefecture_code(value: str) -> str | None:
     return address_prefecture(text)
 
 
+_PREFIX_LENGTHS = sorted({len(name) for name, _code in _PREFECTURE_PREFIXES}, reverse=True)
+_PREFIX_CODES = dict(reversed(_PREFECTURE_PREFIXES))
+
+
 def address_prefecture(value: str) -> str | None:
     """The prefecture an address starts with (after an optional postcode), or None."""
     text = _POSTCODE.sub("", nfkc(value))
-    for name, code in _PREFECTURE_PREFIXES:
-        if text.startswith(name):
+    for length in _PREFIX_LENGTHS:
+        code = _PREFIX_CODES.get(text[:length])
+        if code:
             return code
     return None
 

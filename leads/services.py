@@ -482,8 +482,26 @@ def import_job_create(
     return job
 
 
-def _locked_job(job: ImportJob) -> ImportJob:
-    return ImportJob.objects.select_for_update().get(pk=job.pk)
+def _locked_job(job: ImportJob, *, rows: bool = False) -> ImportJob:
+    """The job's row, locked; its stored rows (megabytes for a large file) only when asked for."""
+    qs = ImportJob.objects.select_for_update()
+    return (qs if rows else qs.defer("rows", "report")).get(pk=job.pk)
+
+
+JOB_FIELDS = [
+    "status",
+    "columns",
+    "origin",
+    "team",
+    "mapping",
+    "total_rows",
+    "valid_rows",
+    "error_rows",
+    "rows_done",
+    "report",
+    "failure",
+    "validated_at",
+]
 
 
 def _check_editable(job: ImportJob) -> None:
@@ -499,7 +517,7 @@ def _check_editable(job: ImportJob) -> None:
 def import_job_replace_file(*, job: ImportJob, actor: User, file_name: str, data: bytes) -> ImportJob:
     """The corrected file for the same import: same source and mapping, validated again."""
     _check_importer(actor)
-    job = _locked_job(job)
+    job = _locked_job(job, rows=True)
     _check_editable(job)
     try:
         parsed = imports.read_file(name=file_name, data=data)
@@ -551,10 +569,10 @@ def import_job_set_columns(
             source=job.source, name=save_as, columns=columns, origin=origin, team=team, actor=actor
         )
     job.columns, job.origin, job.team = columns, origin, team
-    _reset_report(job, total=len(job.rows))
+    _reset_report(job, total=job.total_rows)
     job.status = ImportJob.Status.VALIDATING
     job.full_clean(exclude=["rows", "report"])
-    job.save()
+    job.save(update_fields=JOB_FIELDS)
     _import_progress(job.pk, 0)
     if queue:
         from .tasks import validate_import
@@ -641,7 +659,11 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     try:
         with transaction.atomic():
             _serialize_imports()
-            job = ImportJob.objects.select_for_update().select_related("source", "team", "created_by").get(pk=job_id)
+            job = (
+                ImportJob.objects.select_for_update(of=("self",))
+                .select_related("source", "team", "created_by")
+                .get(pk=job_id)
+            )
             if job.status != ImportJob.Status.IMPORTING:
                 return job
             _import_rows(job)
