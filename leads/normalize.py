@@ -7,7 +7,6 @@ import unicodedata
 
 from .geography import PREFECTURES
 
-_SPACES = re.compile(r"\s+")
 # What a name keeps for comparison: letters and digits of any script (punctuation and spaces go).
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -54,7 +53,7 @@ def nfkc(value: str) -> str:
         return ""
     if not value.isascii():
         value = unicodedata.normalize("NFKC", value)
-    return _SPACES.sub(" ", value).strip()
+    return " ".join(value.split())
 
 
 def email(value: str) -> str:
