@@ -484,3 +484,30 @@ def test_the_progress_partial_polls_while_running_and_stops_when_done(client, ma
     finished = client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert "hx-trigger" not in finished
     assert 'data-testid="imported-count">2<' in finished
+
+
+def test_an_unreadable_upload_is_answered_on_the_form(client, marketer):
+    client.force_login(marketer)
+    upload = io.BytesIO(b"\x81\xff\xfe\x00garbage")
+    upload.name = "list.csv"
+    response = client.post(
+        reverse("leads:imports"), {"file": upload, "source": LeadSource.objects.get(code="house_list").pk}
+    )
+    assert response.status_code == 400
+    assert "The file is neither UTF-8 nor Shift_JIS (CP932) text." in response.content.decode()
+    assert not ImportJob.objects.exists()
+
+
+def test_the_error_report_is_named_after_the_file(client, marketer, world, django_capture_on_commit_callbacks):
+    job = validated(
+        marketer,
+        data=MESSY.read_bytes(),
+        name="展示会リスト.csv",
+        source=world["source"],
+        django_capture_on_commit_callbacks=django_capture_on_commit_callbacks,
+    )
+    client.force_login(marketer)
+    response = client.get(reverse("leads:import_errors", args=[job.pk]))
+    assert response["Content-Disposition"] == (
+        "attachment; filename*=UTF-8''%E5%B1%95%E7%A4%BA%E4%BC%9A%E3%83%AA%E3%82%B9%E3%83%88-errors.csv"
+    )
