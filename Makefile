@@ -75,7 +75,10 @@ BENCH_ACTIVITIES ?= 1000000
 
 BENCH_METRICS_PREFIX ?= kakehashi_bench_metrics
 
-.PHONY: bench bench-is bench-metrics bench-webhook
+BENCH_IMPORT_DB ?= kakehashi_bench_import
+BENCH_IMPORT_ROWS ?= 100000
+
+.PHONY: bench bench-is bench-metrics bench-webhook bench-import
 
 ## Time the IS workspace (queue, lead page, call logging) on $(BENCH_DB); the first run generates it
 bench-is: install
@@ -95,4 +98,11 @@ BENCH_WEBHOOK_EVENTS ?= 2000
 bench-webhook: install
 	$(BIN)/python -m bench.webhook --events $(BENCH_WEBHOOK_EVENTS)
 
-bench: bench-is bench-metrics bench-webhook
+## Time the lead import (check every row, dedupe, import) of a generated $(BENCH_IMPORT_ROWS)-row file on $(BENCH_IMPORT_DB)
+bench-import: install
+	@psql $(BENCH_PG) -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_IMPORT_DB)'" | grep -q 1 \
+		|| createdb $(BENCH_PG) $(BENCH_IMPORT_DB)
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_IMPORT_DB) $(MANAGE) migrate --noinput --verbosity 0
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_IMPORT_DB) $(BIN)/python -m bench.imports --rows $(BENCH_IMPORT_ROWS)
+
+bench: bench-is bench-metrics bench-webhook bench-import

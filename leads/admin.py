@@ -9,6 +9,8 @@ from .models import (
     Company,
     DistributionCursor,
     DistributionRule,
+    ImportJob,
+    ImportMapping,
     Industry,
     Lead,
     LeadEvent,
@@ -172,3 +174,39 @@ class DistributionRuleAdmin(admin.ModelAdmin):
 class DistributionCursorAdmin(ReadOnlyAdmin):
     list_display = ("pool", "last_rep", "assigned", "updated_at")
     list_select_related = ("last_rep",)
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(admin.ModelAdmin):
+    """A source's saved column mappings (saved from the import page; editable here)."""
+
+    list_display = ("source", "name", "origin", "team", "updated_by", "updated_at")
+    list_filter = ("source", "origin")
+    search_fields = ("name",)
+    list_select_related = ("source", "team", "updated_by")
+    readonly_fields = ("updated_by", "updated_at")
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    """Imports are made on the import page; the admin shows them (without the stored rows)."""
+
+    list_display = (
+        "file_name",
+        "source",
+        "status",
+        "mode",
+        "total_rows",
+        "valid_rows",
+        "error_rows",
+        "imported_rows",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("status", "source")
+    search_fields = ("file_name",)
+    list_select_related = ("source", "created_by")
+    exclude = ("rows", "report")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("rows", "report")

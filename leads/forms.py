@@ -1,9 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from org.models import User
+from org.models import Team, User
 
-from .models import LeadRecycle, RecycleReason, Temperature
+from .imports import FIELDS
+from .models import ImportJob, ImportMapping, LeadRecycle, LeadSource, Origin, RecycleReason, Temperature
 
 
 class DateInput(forms.DateInput):
@@ -79,3 +80,86 @@ class NurtureForm(LeadActionForm):
 class DisqualifyForm(LeadActionForm):
     id_prefix = "disqualify"
     reason = forms.CharField(label=_("Why disqualify"), max_length=300)
+
+
+# -- lead import ------------------------------------------------------------------------------------------
+
+
+def _is_teams():
+    return Team.objects.filter(kind__in=Team.IS_KINDS)
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV or Excel file"), help_text=_("CSV in UTF-8 or Shift_JIS (Excel's default), or .xlsx.")
+    )
+    source = forms.ModelChoiceField(label=_("Lead source"), queryset=LeadSource.objects.filter(is_active=True))
+    mapping = forms.ModelChoiceField(
+        label=_("Saved column mapping"),
+        queryset=ImportMapping.objects.select_related("source"),
+        required=False,
+        empty_label=_("Guess from the headings"),
+    )
+    team = forms.ModelChoiceField(
+        label=_("IS team whose pool gets the leads"),
+        queryset=None,
+        required=False,
+        empty_label=_("The mapping's team (or none)"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = _is_teams()
+
+
+class ImportFileForm(forms.Form):
+    file = forms.FileField(label=_("Corrected file"))
+
+
+class ImportColumnsForm(forms.Form):
+    """One choice per lead field: which of the file's columns holds it (or none)."""
+
+    origin = forms.ChoiceField(
+        label=_("Origin"), choices=[("", _("From the lead source")), *Origin.choices], required=False
+    )
+    team = forms.ModelChoiceField(
+        label=_("IS team whose pool gets the leads"), queryset=None, required=False, empty_label=_("None")
+    )
+    save_as = forms.CharField(
+        label=_("Save this mapping for the source as"),
+        max_length=100,
+        required=False,
+        help_text=_("The next file of this source starts from it."),
+    )
+
+    def __init__(self, *args, headers: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = _is_teams()
+        choices = [("", _("— not in the file —")), *[(h, h) for h in headers]]
+        column_fields = {
+            f"col_{f.name}": forms.ChoiceField(
+                label=f"{f.label}{' *' if f.required else ''}", choices=choices, required=False
+            )
+            for f in FIELDS
+        }
+        self.fields = {**column_fields, **self.fields}
+
+    def columns(self) -> dict[str, str]:
+        return {
+            name.removeprefix("col_"): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("col_") and value
+        }
+
+    @staticmethod
+    def initial_for(job) -> dict:
+        return {
+            **{f"col_{name}": heading for name, heading in job.columns.items()},
+            "origin": job.origin,
+            "team": job.team_id,
+            "save_as": job.mapping.name if job.mapping else "",
+        }
+
+
+class ImportRunForm(forms.Form):
+    mode = forms.ChoiceField(choices=ImportJob.Mode.choices)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from org.models import Picklist, SizeBand
 
+from . import normalize
 from .geography import PREFECTURE_CHOICES, Area, prefectures_in
 
 
@@ -97,6 +98,8 @@ class Company(models.Model):
     )
     website = models.URLField(_("website"), blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # The name without legal form, width, case or punctuation: what the import matches companies on.
+    name_key = models.CharField(_("name key"), max_length=200, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -104,13 +107,24 @@ class Company(models.Model):
         ordering = ["name", "id"]
         verbose_name = _("company")
         verbose_name_plural = _("companies")
-        indexes = [models.Index(fields=["name"]), models.Index(fields=["updated_at", "id"])]
+        indexes = [
+            models.Index(fields=["name"]),
+            models.Index(fields=["updated_at", "id"]),
+            models.Index(fields=["name_key"]),
+        ]
         constraints = [
             models.CheckConstraint(name="company_employee_count_positive", condition=Q(employee_count__gt=0))
         ]
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_key = normalize.company_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
 
     # Generated fields get no get_FOO_display(); these give the same labels.
     @property
@@ -169,6 +183,8 @@ class Lead(Bant):
     title = models.CharField(_("title"), max_length=100, blank=True)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # The phone's digits in the national format: what the import matches people on (with their name).
+    phone_key = models.CharField(_("phone key"), max_length=20, blank=True, editable=False)
     source = models.ForeignKey(LeadSource, verbose_name=_("lead source"), on_delete=models.PROTECT)
     campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, null=True, blank=True)
     origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices)
@@ -218,6 +234,7 @@ class Lead(Bant):
             models.Index(fields=["created_at"]),
             models.Index(fields=["next_approach_on"]),
             models.Index(fields=["email"]),
+            models.Index(fields=["phone_key"]),
             models.Index(fields=["updated_at", "id"]),
         ]
         constraints = [
@@ -257,6 +274,13 @@ class Lead(Bant):
 
     def __str__(self):
         return f"{self.full_name} ({self.company_id and self.company.name})"
+
+    def save(self, *args, **kwargs):
+        self.phone_key = normalize.phone_key(self.phone)[:20]
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "phone" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "phone_key"}
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self):
@@ -537,3 +561,122 @@ class DistributionCursor(models.Model):
 
     def __str__(self):
         return self.pool
+
+
+class ImportMapping(models.Model):
+    """A lead source's saved column mapping: which column of its files holds which lead field, the origin
+    its leads get (blank: from the source's channel) and the IS team whose pool receives them."""
+
+    source = models.ForeignKey(
+        LeadSource, verbose_name=_("lead source"), on_delete=models.PROTECT, related_name="import_mappings"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    columns = models.JSONField(_("columns"), default=dict, blank=True, help_text=_("Lead field → column heading."))
+    origin = models.CharField(
+        _("origin"), max_length=10, choices=Origin.choices, blank=True, help_text=_("Blank: from the lead source.")
+    )
+    team = models.ForeignKey(
+        "org.Team", verbose_name=_("IS team"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("saved by"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["source__sort_order", "name"]
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "name"], name="import_mapping_name_unique_per_source"),
+            models.CheckConstraint(name="import_mapping_has_name", condition=~Q(name="")),
+        ]
+
+    def __str__(self):
+        return f"{self.source} / {self.name}"
+
+
+class ImportJob(models.Model):
+    """One uploaded file of leads: its parsed rows, the mapping used, the validation report and the
+    import's outcome. Nothing is imported until the file is clean or the user asks for the valid rows."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        VALIDATING = "validating", _("Validating")
+        VALIDATED = "validated", _("Validated")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    class Mode(models.TextChoices):
+        ALL = "all", _("Every row")
+        VALID_ONLY = "valid_only", _("Only the valid rows")
+
+    RUNNING = (Status.VALIDATING, Status.IMPORTING)
+
+    file_name = models.CharField(_("file"), max_length=255)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    source = models.ForeignKey(LeadSource, verbose_name=_("lead source"), on_delete=models.PROTECT, related_name="+")
+    mapping = models.ForeignKey(
+        ImportMapping,
+        verbose_name=_("saved mapping"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="jobs",
+    )
+    columns = models.JSONField(_("columns"), default=dict, blank=True, help_text=_("Lead field → column heading."))
+    origin = models.CharField(_("origin"), max_length=10, choices=Origin.choices, blank=True)
+    team = models.ForeignKey(
+        "org.Team", verbose_name=_("IS team"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    headers = models.JSONField(_("headings"), default=list, blank=True)
+    # [[spreadsheet row number, [cells]], ...]; emptied once imported (the report keeps the bad rows).
+    rows = models.JSONField(_("rows"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.UPLOADED)
+    mode = models.CharField(_("import"), max_length=20, choices=Mode.choices, blank=True)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    valid_rows = models.PositiveIntegerField(_("valid rows"), default=0)
+    error_rows = models.PositiveIntegerField(_("rows with errors"), default=0)
+    imported_rows = models.PositiveIntegerField(_("leads imported"), default=0)
+    companies_created = models.PositiveIntegerField(_("companies created"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    # [{"row": n, "cells": [...], "errors": [{"field", "column", "code", "params"}]}, ...]
+    report = models.JSONField(_("error report"), default=list, blank=True)
+    failure = models.TextField(_("why it failed"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("lead import")
+        verbose_name_plural = _("lead imports")
+        indexes = [models.Index(fields=["created_by", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                name="import_job_counts_add_up",
+                condition=Q(valid_rows__lte=models.F("total_rows"))
+                & Q(error_rows__lte=models.F("total_rows"))
+                & Q(imported_rows__lte=models.F("total_rows")),
+            ),
+            models.CheckConstraint(
+                name="import_job_done_has_mode_and_time",
+                condition=~Q(status="done") | (~Q(mode="") & Q(finished_at__isnull=False)),
+            ),
+            models.CheckConstraint(name="import_job_failed_says_why", condition=~Q(status="failed") | ~Q(failure="")),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_running(self):
+        return self.status in self.RUNNING
+
+    @property
+    def is_clean(self):
+        return self.status == self.Status.VALIDATED and self.error_rows == 0 and self.valid_rows > 0

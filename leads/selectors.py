@@ -7,7 +7,7 @@ from django.utils import timezone
 from org.models import Team, User
 from org.selectors import managed_team_ids
 
-from .models import Company, Lead, LeadRecycle, Origin, TouchPoint
+from .models import Company, ImportJob, ImportMapping, Lead, LeadRecycle, LeadSource, Origin, TouchPoint
 
 
 def lead_visibility(*, user: User) -> Q:
@@ -177,3 +177,37 @@ def inbound_distribution(*, user: User, today: date) -> list[TeamIntake]:
         pool = counts.get((team.pk, None), empty)
         result.append(TeamIntake(team=team, reps=rows, pool_today=pool["today"], pool_week=pool["week"]))
     return result
+
+
+def import_job_list(*, user: User) -> QuerySet[ImportJob]:
+    """Marketing and administrators see every import (Marketing brings the leads in as a team); a manager
+    sees their own. Everyone else sees none."""
+    qs = ImportJob.objects.select_related("source", "team", "created_by", "mapping").defer("rows", "report")
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if user.sees_everything or user.role == User.Role.MARKETING:
+        return qs
+    if user.role == User.Role.MANAGER:
+        return qs.filter(created_by=user)
+    return qs.none()
+
+
+def import_job_get(*, user: User, pk: int) -> ImportJob:
+    """Raises ImportJob.DoesNotExist for a job the user may not see."""
+    return import_job_list(user=user).defer(None).get(pk=pk)
+
+
+def import_job_progress(*, job: ImportJob) -> int:
+    """Rows done: the running phase's count from the cache (the worker writes it there in batches)."""
+    from django.core.cache import cache
+
+    from .services import import_progress_key
+
+    if job.is_running:
+        return min(cache.get(import_progress_key(job.pk), 0), job.total_rows)
+    return job.rows_done
+
+
+def import_mapping_list(*, source: LeadSource | None = None) -> QuerySet[ImportMapping]:
+    qs = ImportMapping.objects.select_related("source", "team")
+    return qs.filter(source=source) if source is not None else qs

@@ -1,9 +1,11 @@
 """Every write to companies and leads. Lead status moves only through ``_transition``."""
 
+import logging
 from datetime import date, timedelta
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -11,8 +13,23 @@ from django.utils.translation import gettext_lazy as _
 from org.errors import field_error
 from org.models import Team, User
 
+from . import imports
 from .dates import week_of_month_end, week_of_month_start, weeks_in_month
-from .models import Campaign, Company, Industry, Lead, LeadEvent, LeadRecycle, LeadSource, RecycleReason, Temperature
+from .models import (
+    Campaign,
+    Company,
+    ImportJob,
+    ImportMapping,
+    Industry,
+    Lead,
+    LeadEvent,
+    LeadRecycle,
+    LeadSource,
+    RecycleReason,
+    Temperature,
+)
+
+logger = logging.getLogger(__name__)
 
 S = Lead.Status
 
@@ -381,3 +398,364 @@ def lead_touch(*, lead: Lead, at) -> None:
     Lead.objects.filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=at), pk=lead.pk).update(
         last_activity_at=at
     )
+
+
+# -- lead import ------------------------------------------------------------------------------------------
+
+IMPORT_BATCH = 2000
+IMPORT_PROGRESS_TIMEOUT = 24 * 3600
+
+
+def import_progress_key(job_id: int) -> str:
+    return f"leads:import:{job_id}:rows-done"
+
+
+def _import_progress(job_id: int, done: int) -> None:
+    """Progress goes to the cache (Redis with a worker), not the job row: the import writes in one
+    transaction that the page polling for progress cannot see into until it commits."""
+    cache.set(import_progress_key(job_id), done, IMPORT_PROGRESS_TIMEOUT)
+
+
+def _file_error(error: imports.FileError) -> ValidationError:
+    return field_error("file", error.message, code=error.code, params=error.params)
+
+
+@transaction.atomic
+def import_mapping_save(
+    *, source: LeadSource, name: str, columns: dict, origin: str = "", team: Team | None = None, actor: User
+) -> ImportMapping:
+    """A source's mapping by name: saving under an existing name replaces it."""
+    mapping = ImportMapping.objects.select_for_update().filter(source=source, name=name.strip()).first()
+    mapping = mapping or ImportMapping(source=source, name=name.strip())
+    mapping.columns = {field: heading for field, heading in columns.items() if heading}
+    mapping.origin, mapping.team, mapping.updated_by = origin, team, actor
+    mapping.full_clean()
+    mapping.save()
+    return mapping
+
+
+def _check_importer(actor: User) -> None:
+    if not can_import_leads(actor):
+        raise ValidationError(_("Only Marketing, managers and administrators import leads."), code="not_allowed")
+
+
+def can_import_leads(user: User) -> bool:
+    return user.is_active and (
+        user.is_superuser or user.role in (User.Role.MARKETING, User.Role.MANAGER, User.Role.ADMIN)
+    )
+
+
+@transaction.atomic
+def import_job_create(
+    *,
+    actor: User,
+    file_name: str,
+    data: bytes,
+    source: LeadSource,
+    mapping: ImportMapping | None = None,
+    team: Team | None = None,
+) -> ImportJob:
+    """Reads the whole file (rows stored on the job, so a worker elsewhere needs no shared disk) and
+    proposes a column mapping: the saved one's columns that the file has, then headings that name a field."""
+    _check_importer(actor)
+    if mapping is not None and mapping.source_id != source.pk:
+        raise field_error("mapping", _("This mapping belongs to another lead source."), code="mapping_source")
+    if team is not None and not team.is_inside_sales:
+        raise field_error("team", _("Leads go to an inside-sales team."), code="team_not_is")
+    try:
+        parsed = imports.read_file(name=file_name, data=data)
+    except imports.FileError as error:
+        raise _file_error(error) from None
+    job = ImportJob(
+        file_name=file_name[:255],
+        encoding=parsed.encoding,
+        source=source,
+        mapping=mapping,
+        columns=imports.guess_columns(parsed.headers, mapping.columns if mapping else None),
+        origin=mapping.origin if mapping else "",
+        team=team or (mapping.team if mapping else None),
+        headers=parsed.headers,
+        rows=parsed.rows,
+        total_rows=len(parsed.rows),
+        created_by=actor,
+    )
+    job.full_clean(exclude=["rows", "report"])
+    job.save()
+    return job
+
+
+def _locked_job(job: ImportJob, *, rows: bool = False) -> ImportJob:
+    """The job's row, locked; its stored rows (megabytes for a large file) only when asked for."""
+    qs = ImportJob.objects.select_for_update()
+    return (qs if rows else qs.defer("rows", "report")).get(pk=job.pk)
+
+
+JOB_FIELDS = [
+    "status",
+    "columns",
+    "origin",
+    "team",
+    "mapping",
+    "total_rows",
+    "valid_rows",
+    "error_rows",
+    "rows_done",
+    "report",
+    "failure",
+    "validated_at",
+]
+
+
+def _check_editable(job: ImportJob) -> None:
+    if job.status not in (ImportJob.Status.UPLOADED, ImportJob.Status.VALIDATED, ImportJob.Status.FAILED):
+        raise ValidationError(
+            _("This import is %(status)s and can no longer be changed."),
+            code="import_not_editable",
+            params={"status": job.get_status_display()},
+        )
+
+
+@transaction.atomic
+def import_job_replace_file(*, job: ImportJob, actor: User, file_name: str, data: bytes) -> ImportJob:
+    """The corrected file for the same import: same source and mapping, validated again."""
+    _check_importer(actor)
+    job = _locked_job(job, rows=True)
+    _check_editable(job)
+    try:
+        parsed = imports.read_file(name=file_name, data=data)
+    except imports.FileError as error:
+        raise _file_error(error) from None
+    job.file_name, job.encoding, job.headers, job.rows = file_name[:255], parsed.encoding, parsed.headers, parsed.rows
+    job.columns = imports.guess_columns(parsed.headers, job.columns)
+    _reset_report(job, total=len(parsed.rows))
+    job.full_clean(exclude=["rows", "report"])
+    job.save()
+    return job
+
+
+def _reset_report(job: ImportJob, *, total: int) -> None:
+    job.status = ImportJob.Status.UPLOADED
+    job.total_rows, job.valid_rows, job.error_rows, job.rows_done = total, 0, 0, 0
+    job.report, job.failure, job.validated_at = [], "", None
+
+
+@transaction.atomic
+def import_job_set_columns(
+    *,
+    job: ImportJob,
+    actor: User,
+    columns: dict,
+    origin: str = "",
+    team: Team | None = None,
+    save_as: str = "",
+    queue: bool = True,
+) -> ImportJob:
+    """Sets the mapping and queues the validation of every row; ``save_as`` also saves the mapping as the
+    source's named mapping, for its next files."""
+    _check_importer(actor)
+    job = _locked_job(job)
+    _check_editable(job)
+    columns = {field: heading for field, heading in columns.items() if heading}
+    errors = imports.mapping_errors(columns, job.headers)
+    if errors:
+        raise ValidationError(
+            {
+                field: [ValidationError(message, code="mapping") for message in messages]
+                for field, messages in errors.items()
+            }
+        )
+    if team is not None and not team.is_inside_sales:
+        raise field_error("team", _("Leads go to an inside-sales team."), code="team_not_is")
+    if save_as.strip():
+        job.mapping = import_mapping_save(
+            source=job.source, name=save_as, columns=columns, origin=origin, team=team, actor=actor
+        )
+    job.columns, job.origin, job.team = columns, origin, team
+    _reset_report(job, total=job.total_rows)
+    job.status = ImportJob.Status.VALIDATING
+    job.full_clean(exclude=["rows", "report"])
+    job.save(update_fields=JOB_FIELDS)
+    _import_progress(job.pk, 0)
+    if queue:
+        from .tasks import validate_import
+
+        transaction.on_commit(lambda: validate_import.delay(job.pk))
+    return job
+
+
+def _checker(job: ImportJob) -> imports.RowChecker:
+    return imports.RowChecker(headers=job.headers, columns=job.columns, source=job.source, origin=job.origin)
+
+
+def import_job_validate(*, job_id: int) -> ImportJob | None:
+    """Checks every row and stores the report; a job no longer waiting for it is left alone (a task
+    delivered twice validates once)."""
+    job = ImportJob.objects.select_related("source").filter(pk=job_id).first()
+    if job is None or job.status != ImportJob.Status.VALIDATING:
+        return job
+    report = _checker(job).check(job.rows, progress=lambda done: _import_progress(job.pk, done))
+    with transaction.atomic():
+        job = _locked_job(job)
+        if job.status != ImportJob.Status.VALIDATING:
+            return job
+        job.status = ImportJob.Status.VALIDATED
+        job.valid_rows, job.error_rows = len(report.valid), len(report.invalid)
+        job.rows_done = job.total_rows
+        job.report = report.as_json()
+        job.validated_at = timezone.now()
+        job.save(update_fields=["status", "valid_rows", "error_rows", "rows_done", "report", "validated_at", "failure"])
+    return job
+
+
+@transaction.atomic
+def import_job_start(*, job: ImportJob, actor: User, mode: str, queue: bool = True) -> ImportJob:
+    """ "Import all" only for a clean file; "only the valid rows" skips the reported ones. Queues the import."""
+    _check_importer(actor)
+    job = _locked_job(job)
+    if job.status != ImportJob.Status.VALIDATED:
+        raise ValidationError(
+            _("Only a validated file can be imported (this one is %(status)s)."),
+            code="import_not_validated",
+            params={"status": job.get_status_display()},
+        )
+    if mode not in ImportJob.Mode.values:
+        raise field_error("mode", _("Choose what to import."), code="mode_invalid")
+    if job.valid_rows == 0:
+        raise field_error("mode", _("No row is valid: fix the file and upload it again."), code="nothing_valid")
+    if mode == ImportJob.Mode.ALL and job.error_rows:
+        raise field_error(
+            "mode",
+            _("%(count)s rows have errors: fix them, or import only the valid rows."),
+            code="file_not_clean",
+            params={"count": job.error_rows},
+        )
+    job.mode, job.status, job.rows_done, job.failure = mode, ImportJob.Status.IMPORTING, 0, ""
+    job.save(update_fields=["mode", "status", "rows_done", "failure"])
+    _import_progress(job.pk, 0)
+    if queue:
+        from .tasks import run_import
+
+        transaction.on_commit(lambda: run_import.delay(job.pk))
+    return job
+
+
+def _serialize_imports() -> None:
+    """One import writes at a time, so two files holding the same person cannot both pass the duplicate
+    check before either commits. SQLite serialises writers by itself."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK_KEY])
+
+
+IMPORT_LOCK_KEY = 0x4B4B_1D0C  # any constant; names this lock among the database's advisory locks
+
+
+def import_job_run(*, job_id: int) -> ImportJob | None:
+    """Imports the job's rows in one transaction: every row checked again under the import lock (the
+    database may have changed since validation), then companies, leads and their "created" events
+    written in batches. All or nothing: a failure leaves no lead behind and the job failed with why.
+    Owners stay empty (the team's pool); fair distribution would hand each new lead out here."""
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None or job.status != ImportJob.Status.IMPORTING:
+        return job
+    try:
+        with transaction.atomic():
+            _serialize_imports()
+            job = (
+                ImportJob.objects.select_for_update(of=("self",))
+                .select_related("source", "team", "created_by")
+                .get(pk=job_id)
+            )
+            if job.status != ImportJob.Status.IMPORTING:
+                return job
+            _import_rows(job)
+    except Exception as error:
+        logger.exception("Lead import %s failed", job_id)
+        with transaction.atomic():
+            job = _locked_job(job)
+            job.status = ImportJob.Status.FAILED
+            job.failure = _("The import stopped and nothing was imported: %(error)s") % {
+                "error": f"{type(error).__name__}: {error}"[:500]
+            }
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "failure", "finished_at"])
+    return job
+
+
+def _import_rows(job: ImportJob) -> None:
+    report = _checker(job).check(job.rows)
+    if job.mode == ImportJob.Mode.ALL and report.invalid:
+        # Someone else imported some of these people since validation: nothing is written.
+        job.status = ImportJob.Status.VALIDATED
+        job.valid_rows, job.error_rows, job.report = len(report.valid), len(report.invalid), report.as_json()
+        job.failure = _(
+            "%(count)s rows became duplicates after validation; nothing was imported. Check the report."
+        ) % {"count": len(report.invalid)}
+        job.save(update_fields=["status", "valid_rows", "error_rows", "report", "failure"])
+        return
+    today = timezone.localdate()
+    companies = dict(report.companies)
+    new_companies = {}
+    for row in report.valid:
+        v = row.values
+        if v["company_key"] not in companies and v["company_key"] not in new_companies:
+            new_companies[v["company_key"]] = Company(
+                name=v["company_name"],
+                name_key=v["company_key"],
+                industry_id=v["industry_id"],
+                employee_count=v["employee_count"],
+                prefecture=v["prefecture"],
+                website=v["website"],
+            )
+    created = Company.objects.bulk_create(list(new_companies.values()), batch_size=IMPORT_BATCH)
+    companies.update({company.name_key: company.pk for company in created})
+
+    done = 0
+    for start in range(0, len(report.valid), IMPORT_BATCH):
+        batch = report.valid[start : start + IMPORT_BATCH]
+        leads = Lead.objects.bulk_create(
+            [
+                Lead(
+                    company_id=companies[row.values["company_key"]],
+                    last_name=row.values["last_name"],
+                    first_name=row.values["first_name"],
+                    department=row.values["department"],
+                    title=row.values["title"],
+                    email=row.values["email"],
+                    phone=row.values["phone"],
+                    phone_key=row.values["phone_key"],
+                    source_id=row.values["source_id"],
+                    campaign_id=row.values["campaign_id"],
+                    origin=row.values["origin"],
+                    team=job.team,
+                    status=S.NEW,
+                    next_approach_on=today,
+                )
+                for row in batch
+            ]
+        )
+        LeadEvent.objects.bulk_create(
+            [
+                LeadEvent(
+                    lead_id=lead.pk,
+                    kind=LeadEvent.Kind.CREATED,
+                    to_status=S.NEW,
+                    actor=job.created_by,
+                    note=f"import #{job.pk} row {row.number}",
+                )
+                for lead, row in zip(leads, batch, strict=True)
+            ]
+        )
+        done += len(batch)
+        _import_progress(job.pk, done)
+    # bulk_create skips the save signals that keep the metrics current: new leads count on the day they
+    # arrive and are assets today.
+    from dashboards.services import metrics_mark_dirty
+
+    metrics_mark_dirty(days=[today] if report.valid else [])
+    job.status = ImportJob.Status.DONE
+    job.valid_rows, job.error_rows, job.report = len(report.valid), len(report.invalid), report.as_json()
+    job.imported_rows, job.companies_created, job.rows_done = done, len(created), job.total_rows
+    job.rows = []
+    job.finished_at = timezone.now()
+    job.save()

@@ -17,4 +17,11 @@ urlpatterns = [
     path("<int:pk>/nurture/", views.lead_nurture_view, name="nurture"),
     path("<int:pk>/disqualify/", views.lead_disqualify_view, name="disqualify"),
     path("<int:pk>/handoff/", lead_handoff, name="handoff"),
+    path("imports/", views.import_list, name="imports"),
+    path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/progress/", views.import_progress, name="import_progress"),
+    path("imports/<int:pk>/columns/", views.import_columns, name="import_columns"),
+    path("imports/<int:pk>/file/", views.import_file, name="import_file"),
+    path("imports/<int:pk>/run/", views.import_run, name="import_run"),
+    path("imports/<int:pk>/errors.csv", views.import_errors_csv, name="import_errors"),
 ]

@@ -4,16 +4,18 @@ Lead-page actions post with htmx and get the page's ``lead-page`` partial back (
 or the updated lead); without htmx they fall back to a redirect (success) or the full page (errors).
 """
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from activities.forms import LogActivityForm
 from activities.selectors import lead_activity_list
@@ -25,11 +27,26 @@ from org.models import User
 from org.services import user_set_on_shift
 
 from .filters import QueueFilter
-from .forms import BantForm, DisqualifyForm, NurtureForm, RecycleForm
-from .models import Lead
+from .forms import (
+    BantForm,
+    DisqualifyForm,
+    ImportColumnsForm,
+    ImportFileForm,
+    ImportRunForm,
+    ImportUploadForm,
+    NurtureForm,
+    RecycleForm,
+)
+from .geography import PREFECTURE_CHOICES
+from .imports import FIELDS_BY_NAME, RowChecker, error_message, write_error_report
+from .imports import mapping_errors as imports_mapping_errors
+from .models import Campaign, ImportJob, Industry, Lead, LeadSource
 from .selectors import (
     QueueScope,
     distribution_teams,
+    import_job_get,
+    import_job_list,
+    import_job_progress,
     inbound_distribution,
     lead_get,
     lead_queue,
@@ -38,7 +55,17 @@ from .selectors import (
     lead_rows_in_order,
     lead_touch_point_list,
 )
-from .services import lead_disqualify, lead_nurture, lead_recycle, lead_update_bant
+from .services import (
+    can_import_leads,
+    import_job_create,
+    import_job_replace_file,
+    import_job_set_columns,
+    import_job_start,
+    lead_disqualify,
+    lead_nurture,
+    lead_recycle,
+    lead_update_bant,
+)
 
 QUEUE_PAGE_SIZE = 50
 SIDEBAR_SIZE = 8
@@ -281,6 +308,110 @@ def distribution(request):
     )
 
 
+# -- lead import (Marketing, managers, administrators) ----------------------------------------------------
+
+PREVIEW_ROWS = 10
+REPORT_ROWS_SHOWN = 200
+
+
+def _importer(request):
+    if not can_import_leads(request.user):
+        raise PermissionDenied
+    return request.user
+
+
+def _import_job_or_404(request, pk) -> ImportJob:
+    _importer(request)
+    try:
+        return import_job_get(user=request.user, pk=pk)
+    except ImportJob.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_list(request):
+    """Past imports and the upload form; an upload reads the file and goes on to its column mapping."""
+    user = _importer(request)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = import_job_create(
+                actor=user,
+                file_name=data["file"].name,
+                data=data["file"].read(),
+                source=data["source"],
+                mapping=data["mapping"],
+                team=data["team"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            return HttpResponseRedirect(reverse("leads:import_detail", args=[job.pk]))
+    context = {"form": form, "jobs": import_job_list(user=user)[:30]}
+    return render(request, "leads/import_list.html", context, status=400 if form.errors else 200)
+
+
+def _preview(job: ImportJob) -> list:
+    """The first rows as they would be imported with the current mapping (formats and picklists checked,
+    duplicates not: those need the whole file)."""
+    if not job.rows or not job.columns:
+        return []
+    checker = RowChecker(headers=job.headers, columns=job.columns, source=job.source, origin=job.origin)
+    rows = [checker.check_row(number, cells) for number, cells in job.rows[:PREVIEW_ROWS]]
+    ids = {name: {row.values[f"{name}_id"] for row in rows} for name in ("industry", "source", "campaign")}
+    labels = {
+        "industry": Industry.objects.in_bulk(ids["industry"] - {None}),
+        "source": LeadSource.objects.in_bulk(ids["source"] - {None}),
+        "campaign": Campaign.objects.in_bulk(ids["campaign"] - {None}),
+    }
+    prefectures = dict(PREFECTURE_CHOICES)
+    for row in rows:
+        row.labels = {name: labels[name].get(row.values[f"{name}_id"], "") for name in labels}
+        row.labels["prefecture"] = prefectures.get(row.values["prefecture"], "")
+    return rows
+
+
+def _job_context(request, job: ImportJob, **forms) -> dict:
+    report = [
+        {"row": entry["row"], "messages": [error_message(error) for error in entry["errors"]]}
+        for entry in job.report[:REPORT_ROWS_SHOWN]
+    ]
+    done = import_job_progress(job=job)
+    return {
+        "job": job,
+        "done": done,
+        "percent": round(100 * done / job.total_rows) if job.total_rows else 0,
+        "report": report,
+        "report_more": max(0, len(job.report) - REPORT_ROWS_SHOWN),
+        "preview": _preview(job) if job.status in (ImportJob.Status.UPLOADED, ImportJob.Status.VALIDATED) else [],
+        "columns_form": forms.get("columns_form")
+        or ImportColumnsForm(headers=job.headers, initial=ImportColumnsForm.initial_for(job)),
+        "file_form": forms.get("file_form") or ImportFileForm(),
+        "run_error": forms.get("run_error"),
+    }
+
+
+def _render_job(request, job: ImportJob, *, status=200, **forms):
+    template = "leads/import_job.html#job-body" if request.htmx else "leads/import_job.html"
+    return render(request, template, _job_context(request, job, **forms), status=status)
+
+
+@login_required
+@require_GET
+def import_detail(request, pk):
+    return _render_job(request, _import_job_or_404(request, pk))
+
+
+@login_required
+@require_GET
+def import_progress(request, pk):
+    """Polled by the page every second while a job validates or imports; the answer stops the polling once
+    the job is no longer running (it carries no trigger)."""
+    return render(request, "leads/import_job.html#job-body", _job_context(request, _import_job_or_404(request, pk)))
+
+
 @login_required
 @require_POST
 def rep_shift(request, pk):
@@ -299,3 +430,86 @@ def rep_shift(request, pk):
     team = next(team for team in inbound_distribution(user=request.user, today=today) if team.team.pk == rep.team_id)
     row = next(row for row in team.reps if row.rep.pk == rep.pk)
     return render(request, "leads/distribution.html#rep-row", {"row": row})
+
+
+def import_columns(request, pk):
+    job = _import_job_or_404(request, pk)
+    form = ImportColumnsForm(request.POST, headers=job.headers)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            import_job_set_columns(
+                job=job,
+                actor=request.user,
+                columns=form.columns(),
+                origin=data["origin"],
+                team=data["team"],
+                save_as=data["save_as"],
+            )
+        except ValidationError as error:
+            add_service_error(
+                form,
+                ValidationError(
+                    {
+                        (f"col_{field}" if field in FIELDS_BY_NAME else field): errors
+                        for field, errors in error.error_dict.items()
+                    }
+                )
+                if hasattr(error, "error_dict")
+                else error,
+            )
+        else:
+            return HttpResponseRedirect(reverse("leads:import_detail", args=[job.pk]))
+    job.refresh_from_db()
+    return _render_job(request, job, status=400, columns_form=form)
+
+
+@login_required
+@require_POST
+def import_file(request, pk):
+    """The corrected file for the same import: mapped and validated again as before."""
+    job = _import_job_or_404(request, pk)
+    form = ImportFileForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = import_job_replace_file(job=job, actor=request.user, file_name=upload.name, data=upload.read())
+            if not imports_mapping_errors(job.columns, job.headers):
+                import_job_set_columns(
+                    job=job, actor=request.user, columns=job.columns, origin=job.origin, team=job.team
+                )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            return HttpResponseRedirect(reverse("leads:import_detail", args=[job.pk]))
+    job.refresh_from_db()
+    return _render_job(request, job, status=400, file_form=form)
+
+
+@login_required
+@require_POST
+def import_run(request, pk):
+    job = _import_job_or_404(request, pk)
+    form = ImportRunForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Choose what to import."), code="mode_invalid")
+        import_job_start(job=job, actor=request.user, mode=form.cleaned_data["mode"])
+    except ValidationError as error:
+        job.refresh_from_db()
+        return _render_job(request, job, status=400, run_error=" ".join(error.messages))
+    return HttpResponseRedirect(reverse("leads:import_detail", args=[job.pk]))
+
+
+@login_required
+@require_GET
+def import_errors_csv(request, pk):
+    """The rows that were not imported, with their original cells and what is wrong, for fixing in Excel
+    (UTF-8 with a byte-order mark so that Excel opens Japanese text correctly)."""
+    job = _import_job_or_404(request, pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stem = job.file_name.rsplit(".", 1)[0] or "import"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(stem)}-errors.csv"
+    response.write("\ufeff")
+    write_error_report(response, job)
+    return response

@@ -50,6 +50,7 @@ from leads.models import (
     Temperature,
     TouchPoint,
 )
+from leads.normalize import company_key, phone_key
 from leads.services import (
     lead_disqualify,
     lead_nurture,
@@ -833,6 +834,7 @@ class DemoBuilder:
                     prefecture=prefecture,
                     website=f"https://www.{slug}.example.jp",
                     phone=self.landline(prefecture),
+                    name_key=company_key(name),
                 )
             )
         for company in companies[:: max(1, len(companies) // 20)]:
@@ -968,6 +970,7 @@ class DemoBuilder:
             title=title,
             email=f"{local_part}@{domain}",
             phone=phone,
+            phone_key=phone_key(phone),
             source=source,
             campaign=campaign,
             origin=Origin.INBOUND if inbound else Origin.OUTBOUND,
