@@ -15,4 +15,11 @@ urlpatterns = [
     path("<int:pk>/nurture/", views.lead_nurture_view, name="nurture"),
     path("<int:pk>/disqualify/", views.lead_disqualify_view, name="disqualify"),
     path("<int:pk>/handoff/", lead_handoff, name="handoff"),
+    path("<int:pk>/checkpoints/<int:checkpoint_pk>/", views.lead_checkpoint_view, name="checkpoint"),
+    path("<int:pk>/mql-review/", views.lead_mql_review_view, name="mql_review"),
+    path("quality/", views.mql_quality_view, name="mql_quality"),
+    path("mail-requests/", views.email_request_list, name="email_requests"),
+    path("mail-requests/new/", views.email_request_create, name="email_request_new"),
+    path("mail-requests/<int:pk>/", views.email_request_detail, name="email_request"),
+    path("mail-requests/<int:pk>/<slug:action>/", views.email_request_action, name="email_request_action"),
 ]
