@@ -164,6 +164,7 @@ def lead_page_context(request, lead: Lead, **bound_forms) -> dict:
         deals=company_opportunity_list(company_id=lead.company_id),
         nurturing_steps=lead_nurturing_steps(lead=lead),
     )
+    context["suggested_step"] = suggested_step(context["nurturing_steps"]) if lead.is_open else None
     if lead.origin == Origin.INBOUND:
         review = context["mql_review"] = lead_mql_review_get(lead=lead)
         if can_work_leads(request.user):
@@ -183,7 +184,6 @@ def lead_page_context(request, lead: Lead, **bound_forms) -> dict:
             }
         )
         context["nurture_form"] = bound_forms.get("nurture_form") or NurtureForm()
-        context["suggested_step"] = suggested_step(context["nurturing_steps"])
         context["disqualify_form"] = bound_forms.get("disqualify_form") or DisqualifyForm()
         if lead.temperature:
             context["handoff_form"] = bound_forms.get("handoff_form") or SqlHandoffForm(

@@ -220,3 +220,33 @@ def test_a_manager_marks_a_step_of_a_lead_of_their_team(client, trade_show_lead,
 
     assert response.status_code == 200
     assert LeadCheckpoint.objects.get().marked_by == manager
+
+
+def test_marketing_reads_the_suggested_step_without_the_buttons(client, trade_show_lead, marketer):
+    client.force_login(marketer)
+
+    response = client.get(reverse("leads:detail", args=[trade_show_lead.pk]))
+
+    assert response.context["suggested_step"].checkpoint == checkpoint("trade_show", 1)
+    assert b'data-testid="checkpoint-form"' not in response.content
+    assert b'data-testid="steps-complete"' not in response.content
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/leads/nurturingcheckpoint/",
+        "/admin/leads/nurturingcheckpoint/add/",
+        "/admin/leads/leadcheckpoint/",
+        "/admin/leads/mqlrejectreason/",
+        "/admin/leads/mqlreview/",
+        "/admin/leads/campaignemailrequest/",
+        "/admin/leads/leadsource/{trade_show}/change/",
+    ],
+)
+def test_the_admin_pages_open(client, path):
+    client.force_login(UserFactory(admin=True, is_superuser=True))
+
+    response = client.get(path.format(trade_show=source("trade_show").pk))
+
+    assert response.status_code == 200
