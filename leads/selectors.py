@@ -147,6 +147,10 @@ def lead_nurturing_steps(*, lead: Lead) -> list[NurturingStep]:
     return [NurturingStep(checkpoint, marks.get(checkpoint.pk)) for checkpoint in checkpoints]
 
 
+def nurturing_checkpoint_get(*, pk: int) -> NurturingCheckpoint | None:
+    return NurturingCheckpoint.objects.select_related("source").filter(pk=pk).first()
+
+
 def suggested_step(steps: list[NurturingStep]) -> NurturingStep | None:
     """The first step not yet done (or skipped)."""
     return next((step for step in steps if step.is_open), None)
@@ -274,6 +278,10 @@ def campaign_email_request_list(*, user: User) -> QuerySet[CampaignEmailRequest]
     return CampaignEmailRequest.objects.filter(campaign_email_request_visibility(user=user)).select_related(
         "requested_by", "handled_by", "campaign"
     )
+
+
+def campaign_email_request_event_list(*, email_request: CampaignEmailRequest) -> QuerySet:
+    return email_request.events.select_related("actor")
 
 
 def campaign_email_request_get(*, user: User, pk: int) -> CampaignEmailRequest:

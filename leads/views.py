@@ -40,9 +40,10 @@ from .forms import (
     QualityPeriodForm,
     RecycleForm,
 )
-from .models import CampaignEmailRequest, Lead, LeadCheckpoint, NurturingCheckpoint, Origin
+from .models import CampaignEmailRequest, Lead, LeadCheckpoint, Origin
 from .selectors import (
     QueueScope,
+    campaign_email_request_event_list,
     campaign_email_request_get,
     campaign_email_request_list,
     lead_get,
@@ -54,6 +55,7 @@ from .selectors import (
     lead_rows_in_order,
     lead_touch_point_list,
     mql_quality,
+    nurturing_checkpoint_get,
     suggested_step,
 )
 from .services import (
@@ -322,7 +324,7 @@ CHECKPOINT_MESSAGES = {
 def lead_checkpoint_view(request, pk, checkpoint_pk):
     """Marks a nurturing step done or skipped (``outcome``), or takes the mark back (``outcome=undo``)."""
     lead = get_workable_lead(request, pk)
-    checkpoint = NurturingCheckpoint.objects.filter(pk=checkpoint_pk).first()
+    checkpoint = nurturing_checkpoint_get(pk=checkpoint_pk)
     if checkpoint is None:
         raise Http404
     outcome = request.POST.get("outcome") or LeadCheckpoint.Outcome.DONE
@@ -511,7 +513,7 @@ def email_request_context(request, email_request, **bound_forms) -> dict:
     S = CampaignEmailRequest.Status
     context = {
         "email_request": email_request,
-        "events": email_request.events.select_related("actor"),
+        "events": campaign_email_request_event_list(email_request=email_request),
         "can_accept": S.ACCEPTED in allowed,
         "can_mark_sent": S.SENT in allowed,
     }
