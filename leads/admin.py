@@ -6,6 +6,8 @@ from org.admin import PicklistAdmin, ReadOnlyAdmin
 
 from .models import (
     Campaign,
+    CampaignEmailRequest,
+    CampaignEmailRequestEvent,
     Company,
     DistributionCursor,
     DistributionRule,
@@ -13,9 +15,13 @@ from .models import (
     ImportMapping,
     Industry,
     Lead,
+    LeadCheckpoint,
     LeadEvent,
     LeadRecycle,
     LeadSource,
+    MqlRejectReason,
+    MqlReview,
+    NurturingCheckpoint,
     RecycleReason,
     ScoringRule,
     TouchPoint,
@@ -25,10 +31,29 @@ admin.site.register(Industry, PicklistAdmin)
 admin.site.register(RecycleReason, PicklistAdmin)
 
 
+class NurturingCheckpointInline(admin.TabularInline):
+    model = NurturingCheckpoint
+    extra = 0
+    fields = (
+        "position",
+        "title_ja",
+        "title_en",
+        "instructions_ja",
+        "instructions_en",
+        "send",
+        "send_detail",
+        "is_active",
+    )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(LeadSource)
 class LeadSourceAdmin(PicklistAdmin):
     list_display = (*PicklistAdmin.list_display, "channel")
     list_filter = ("channel", "is_active")
+    inlines = (NurturingCheckpointInline,)
 
 
 @admin.register(Campaign)
@@ -210,3 +235,57 @@ class ImportJobAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("rows", "report")
+
+
+admin.site.register(MqlRejectReason, PicklistAdmin)
+
+
+@admin.register(NurturingCheckpoint)
+class NurturingCheckpointAdmin(admin.ModelAdmin):
+    """Steps are retired (inactive), never deleted: the leads' marks keep pointing at them."""
+
+    list_display = ("source", "position", "title_ja", "title_en", "send", "is_active")
+    list_display_links = ("title_ja",)
+    list_editable = ("position", "is_active")
+    list_filter = ("source", "send", "is_active")
+    search_fields = ("title_ja", "title_en", "instructions_ja", "instructions_en")
+    list_select_related = ("source",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LeadCheckpoint)
+class LeadCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ("lead", "checkpoint", "outcome", "marked_by", "marked_at")
+    list_filter = ("outcome", "checkpoint__source")
+    list_select_related = ("lead", "lead__company", "checkpoint", "checkpoint__source", "marked_by")
+
+
+@admin.register(MqlReview)
+class MqlReviewAdmin(ReadOnlyAdmin):
+    list_display = ("lead", "verdict", "reason", "reviewed_by", "reviewed_at")
+    list_filter = ("verdict", "reason", "lead__source")
+    list_select_related = ("lead", "lead__company", "reason", "reviewed_by")
+
+
+class CampaignEmailRequestEventInline(admin.TabularInline):
+    model = CampaignEmailRequestEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("at", "from_status", "to_status", "actor", "note")
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CampaignEmailRequest)
+class CampaignEmailRequestAdmin(ReadOnlyAdmin):
+    """Requests are filed and moved on the Mail requests pages, where every move is checked and recorded."""
+
+    list_display = ("subject", "requested_by", "desired_send_on", "status", "handled_by", "requested_at")
+    list_filter = ("status", "campaign")
+    search_fields = ("subject", "body", "recipient_list")
+    list_select_related = ("requested_by", "handled_by")
+    inlines = (CampaignEmailRequestEventInline,)

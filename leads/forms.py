@@ -4,7 +4,19 @@ from django.utils.translation import gettext_lazy as _
 from org.models import Team, User
 
 from .imports import FIELDS
-from .models import ImportJob, ImportMapping, LeadRecycle, LeadSource, Origin, RecycleReason, Temperature
+from .models import (
+    Campaign,
+    CampaignEmailRequest,
+    ImportJob,
+    ImportMapping,
+    LeadRecycle,
+    LeadSource,
+    MqlRejectReason,
+    MqlReview,
+    Origin,
+    RecycleReason,
+    Temperature,
+)
 
 
 class DateInput(forms.DateInput):
@@ -163,3 +175,71 @@ class ImportColumnsForm(forms.Form):
 
 class ImportRunForm(forms.Form):
     mode = forms.ChoiceField(choices=ImportJob.Mode.choices)
+
+
+class MqlReviewForm(LeadActionForm):
+    id_prefix = "mql"
+    verdict = forms.ChoiceField(label=_("Verdict"), choices=MqlReview.Verdict.choices, widget=forms.RadioSelect)
+    reason = forms.ModelChoiceField(
+        label=_("Why not a fit"),
+        queryset=MqlRejectReason.objects.filter(is_active=True),
+        required=False,
+        empty_label="—",
+    )
+    note = forms.CharField(label=_("Note for Marketing"), max_length=500, required=False)
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def format_value(self, value):
+        return value.strftime("%Y-%m-%dT%H:%M") if hasattr(value, "strftime") else value
+
+
+class CampaignEmailRequestForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=CampaignEmailRequest.SUBJECT_MAX)
+    body = forms.CharField(
+        label=_("Body"), max_length=CampaignEmailRequest.BODY_MAX, widget=forms.Textarea(attrs={"rows": 12})
+    )
+    recipient_list = forms.CharField(
+        label=_("Recipient list"),
+        max_length=CampaignEmailRequest.LIST_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Who receives it: the list or segment, e.g. trade-show leads of 2026 not yet in a deal."),
+    )
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"), queryset=Campaign.objects.filter(is_active=True), required=False, empty_label="—"
+    )
+    desired_send_on = forms.DateField(label=_("Desired send date"), widget=DateInput)
+    desired_send_time = forms.TimeField(label=_("Desired time"), required=False, widget=TimeInput)
+
+
+class EmailRequestScheduleForm(forms.Form):
+    scheduled_for = forms.DateTimeField(label=_("Send at"), widget=DateTimeInput)
+
+
+class EmailRequestDeclineForm(forms.Form):
+    reason = forms.CharField(label=_("Why decline"), max_length=500)
+
+
+class QualityPeriodForm(forms.Form):
+    """The period of the MQL quality page: leads that arrived from ``since`` to ``until``."""
+
+    MAX_DAYS = 1100
+
+    since = forms.DateField(label=_("From"), widget=DateInput)
+    until = forms.DateField(label=_("To"), widget=DateInput)
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until:
+            if since > until:
+                self.add_error("until", _("The end is before the start."))
+            elif (until - since).days >= self.MAX_DAYS:
+                self.add_error("since", _("At most %(days)s days at a time.") % {"days": self.MAX_DAYS})
+        return data

@@ -1,7 +1,8 @@
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, Q, Value, When
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from org.models import Picklist, SizeBand
@@ -680,3 +681,250 @@ class ImportJob(models.Model):
     @property
     def is_clean(self):
         return self.status == self.Status.VALIDATED and self.error_rows == 0 and self.valid_rows > 0
+
+
+class NurturingCheckpoint(models.Model):
+    """One step of nurturing a lead from a source, in order: what the rep does and what is sent.
+
+    The lead page suggests the first active step of the lead's source that the rep has not marked yet.
+    """
+
+    class Send(models.TextChoices):
+        BOOKLET = "booklet", _("Booklet")
+        MATERIALS = "materials", _("Service materials")
+        CAMPAIGN = "campaign", _("Campaign information")
+        CASE_STUDY = "case_study", _("Case study")
+        MEETING = "meeting_proposal", _("Meeting proposal")
+        OTHER = "other", _("Other")
+
+    source = models.ForeignKey(
+        LeadSource, verbose_name=_("lead source"), on_delete=models.PROTECT, related_name="checkpoints"
+    )
+    position = models.PositiveSmallIntegerField(_("step"), default=1)
+    title_ja = models.CharField(_("title (Japanese)"), max_length=100)
+    title_en = models.CharField(_("title (English)"), max_length=100)
+    instructions_ja = models.CharField(_("what to do (Japanese)"), max_length=500, blank=True)
+    instructions_en = models.CharField(_("what to do (English)"), max_length=500, blank=True)
+    send = models.CharField(_("what to send"), max_length=20, choices=Send.choices, blank=True)
+    send_detail = models.CharField(
+        _("which material"), max_length=200, blank=True, help_text=_("e.g. the booklet's title or the file's name.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["source", "position", "id"]
+        verbose_name = _("nurturing checkpoint")
+        verbose_name_plural = _("nurturing checkpoints")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "position"], name="checkpoint_one_step_per_position"),
+            models.CheckConstraint(name="checkpoint_position_positive", condition=Q(position__gte=1)),
+        ]
+
+    def __str__(self):
+        return f"{self.source} {self.position}. {self.title}"
+
+    @property
+    def title(self):
+        return self.title_en if _english() else self.title_ja
+
+    @property
+    def instructions(self):
+        return (self.instructions_en or self.instructions_ja) if _english() else self.instructions_ja
+
+
+def _english() -> bool:
+    return (get_language() or "ja").startswith("en")
+
+
+class LeadCheckpoint(models.Model):
+    """A rep's mark on one nurturing step of a lead: done, or skipped because it does not apply."""
+
+    class Outcome(models.TextChoices):
+        DONE = "done", _("Done")
+        SKIPPED = "skipped", _("Skipped (not needed)")
+
+    lead = models.ForeignKey(Lead, verbose_name=_("lead"), on_delete=models.CASCADE, related_name="checkpoints")
+    checkpoint = models.ForeignKey(
+        NurturingCheckpoint, verbose_name=_("checkpoint"), on_delete=models.PROTECT, related_name="marks"
+    )
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.DONE)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    marked_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["lead", "checkpoint__position"]
+        verbose_name = _("lead checkpoint")
+        verbose_name_plural = _("lead checkpoints")
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "checkpoint"], name="lead_checkpoint_once"),
+            models.CheckConstraint(name="lead_checkpoint_outcome_valid", condition=Q(outcome__in=["done", "skipped"])),
+        ]
+
+    def __str__(self):
+        return f"{self.lead_id}: {self.checkpoint_id} {self.outcome}"
+
+
+class MqlRejectReason(Picklist):
+    """Why Inside Sales found a Marketing-qualified lead not a fit (for Marketing to aggregate)."""
+
+    class Meta(Picklist.Meta):
+        verbose_name = _("MQL not-a-fit reason")
+        verbose_name_plural = _("MQL not-a-fit reasons")
+
+
+class MqlReview(models.Model):
+    """Inside Sales' verdict on an inbound lead (an MQL): accepted, or not a fit and why. The last one counts."""
+
+    class Verdict(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        NOT_A_FIT = "not_a_fit", _("Not a fit")
+
+    lead = models.OneToOneField(Lead, verbose_name=_("lead"), on_delete=models.CASCADE, related_name="mql_review")
+    verdict = models.CharField(_("verdict"), max_length=10, choices=Verdict.choices)
+    reason = models.ForeignKey(
+        MqlRejectReason, verbose_name=_("reason"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"))
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+        verbose_name = _("MQL review")
+        verbose_name_plural = _("MQL reviews")
+        constraints = [
+            models.CheckConstraint(
+                name="mql_review_not_a_fit_iff_reason",
+                condition=Q(verdict="not_a_fit", reason__isnull=False) | Q(verdict="accepted", reason__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.lead_id}: {self.get_verdict_display()}"
+
+
+class CampaignEmailRequest(models.Model):
+    """A mail IS asks Marketing to send through the MA tool: subject, body, list and the desired day.
+
+    Its status moves requested → accepted → scheduled → sent, or to declined (with a reason) before it is
+    sent; only ``leads.services`` moves it, and every move is recorded.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        ACCEPTED = "accepted", _("Accepted")
+        SCHEDULED = "scheduled", _("Scheduled")
+        SENT = "sent", _("Sent")
+        DECLINED = "declined", _("Declined")
+
+    OPEN_STATUSES = (Status.REQUESTED, Status.ACCEPTED, Status.SCHEDULED)
+    SUBJECT_MAX = 150
+    BODY_MAX = 10000
+    LIST_MAX = 1000
+
+    subject = models.CharField(_("subject"), max_length=SUBJECT_MAX)
+    body = models.TextField(_("body"), validators=[MaxLengthValidator(BODY_MAX)])
+    recipient_list = models.TextField(
+        _("recipient list"),
+        validators=[MaxLengthValidator(LIST_MAX)],
+        help_text=_("Who receives it: the list or segment, e.g. trade-show leads of 2026 not yet in a deal."),
+    )
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    desired_send_on = models.DateField(_("desired send date"))
+    desired_send_time = models.TimeField(_("desired time"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="campaign_email_requests",
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True)
+    decline_reason = models.CharField(_("why declined"), max_length=500, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    scheduled_at = models.DateTimeField(_("scheduled at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    declined_at = models.DateTimeField(_("declined at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["desired_send_on", "id"]
+        verbose_name = _("campaign email request")
+        verbose_name_plural = _("campaign email requests")
+        indexes = [
+            models.Index(fields=["status", "desired_send_on"]),
+            models.Index(fields=["requested_by", "requested_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="mail_request_status_valid",
+                condition=Q(status__in=["requested", "accepted", "scheduled", "sent", "declined"]),
+            ),
+            models.CheckConstraint(
+                name="mail_request_has_content", condition=~Q(subject="") & ~Q(body="") & ~Q(recipient_list="")
+            ),
+            models.CheckConstraint(
+                name="mail_request_handled_after_requested",
+                condition=Q(status="requested") | Q(handled_by__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="mail_request_scheduled_has_time",
+                condition=~Q(status__in=["scheduled", "sent"]) | Q(scheduled_for__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="mail_request_sent_iff_sent_at",
+                condition=Q(status="sent", sent_at__isnull=False) | (~Q(status="sent") & Q(sent_at__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="mail_request_declined_iff_reason",
+                condition=Q(status="declined", declined_at__isnull=False) & ~Q(decline_reason="")
+                | (~Q(status="declined") & Q(decline_reason="") & Q(declined_at__isnull=True)),
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+
+class CampaignEmailRequestEvent(models.Model):
+    """The request's history: every status move, who made it, when and why."""
+
+    email_request = models.ForeignKey(
+        CampaignEmailRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="events"
+    )
+    from_status = models.CharField(
+        _("from status"), max_length=10, choices=CampaignEmailRequest.Status.choices, blank=True
+    )
+    to_status = models.CharField(_("to status"), max_length=10, choices=CampaignEmailRequest.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("campaign email request event")
+        verbose_name_plural = _("campaign email request history")
+
+    def __str__(self):
+        return f"{self.email_request_id} {self.from_status}→{self.to_status}"

@@ -1,13 +1,28 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from org.models import Team, User
 from org.selectors import managed_team_ids
 
-from .models import Company, ImportJob, ImportMapping, Lead, LeadRecycle, LeadSource, Origin, TouchPoint
+from .models import (
+    CampaignEmailRequest,
+    Company,
+    ImportJob,
+    ImportMapping,
+    Lead,
+    LeadCheckpoint,
+    LeadRecycle,
+    LeadSource,
+    MqlRejectReason,
+    MqlReview,
+    NurturingCheckpoint,
+    Origin,
+    TouchPoint,
+)
 
 
 def lead_visibility(*, user: User) -> Q:
@@ -211,3 +226,165 @@ def import_job_progress(*, job: ImportJob) -> int:
 def import_mapping_list(*, source: LeadSource | None = None) -> QuerySet[ImportMapping]:
     qs = ImportMapping.objects.select_related("source", "team")
     return qs.filter(source=source) if source is not None else qs
+
+
+# --- Nurturing checkpoints -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NurturingStep:
+    checkpoint: NurturingCheckpoint
+    mark: LeadCheckpoint | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.mark is None
+
+
+def lead_nurturing_steps(*, lead: Lead) -> list[NurturingStep]:
+    """The active steps of the lead's source in order, each with the rep's mark if it has one."""
+    marks = {mark.checkpoint_id: mark for mark in lead.checkpoints.select_related("marked_by")}
+    checkpoints = NurturingCheckpoint.objects.filter(source_id=lead.source_id, is_active=True)
+    return [NurturingStep(checkpoint, marks.get(checkpoint.pk)) for checkpoint in checkpoints]
+
+
+def nurturing_checkpoint_get(*, pk: int) -> NurturingCheckpoint | None:
+    return NurturingCheckpoint.objects.select_related("source").filter(pk=pk).first()
+
+
+def suggested_step(steps: list[NurturingStep]) -> NurturingStep | None:
+    """The first step not yet done (or skipped)."""
+    return next((step for step in steps if step.is_open), None)
+
+
+# --- MQL quality ---------------------------------------------------------------------------------------------
+
+
+def lead_mql_review_get(*, lead: Lead) -> MqlReview | None:
+    return MqlReview.objects.filter(lead=lead).select_related("reason", "reviewed_by").first()
+
+
+@dataclass
+class QualityRow:
+    """MQLs of one source (and campaign) that arrived in a period, and what Inside Sales said of them."""
+
+    source: str
+    campaign: str
+    mqls: int = 0
+    accepted: int = 0
+    not_a_fit: int = 0
+    reasons: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def reviewed(self) -> int:
+        return self.accepted + self.not_a_fit
+
+    @property
+    def not_reviewed(self) -> int:
+        return self.mqls - self.reviewed
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        """Accepted over reviewed: an MQL nobody has looked at yet says nothing of its quality."""
+        return self.accepted / self.reviewed if self.reviewed else None
+
+    @property
+    def acceptance_percent(self) -> float | None:
+        return None if self.acceptance_rate is None else self.acceptance_rate * 100
+
+    def add(self, other: "QualityRow") -> None:
+        self.mqls += other.mqls
+        self.accepted += other.accepted
+        self.not_a_fit += other.not_a_fit
+        for reason, count in other.reasons.items():
+            self.reasons[reason] = self.reasons.get(reason, 0) + count
+
+
+@dataclass
+class MqlQuality:
+    since: date
+    until: date
+    reasons: list[MqlRejectReason]
+    by_campaign: list[QualityRow]
+    by_source: list[QualityRow]
+    total: QualityRow
+
+    def top_reasons(self, row: QualityRow, limit: int = 3) -> list[tuple[MqlRejectReason, int]]:
+        """The most given not-a-fit reasons of a row, most first (ties in the picklist's order)."""
+        counted = [(reason, row.reasons.get(reason.pk, 0)) for reason in self.reasons]
+        return sorted((item for item in counted if item[1]), key=lambda item: -item[1])[:limit]
+
+
+def mql_quality(*, since: date, until: date) -> MqlQuality:
+    """Inbound leads that arrived from ``since`` to ``until`` (company-time-zone days) per source and
+    campaign: how many, how many IS accepted or found not a fit, and why not.
+
+    The figures come from one grouped query by (source, campaign) with a count per not-a-fit reason; a
+    source's row is the sum of its campaign rows, so the two tables always agree.
+    """
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(since, time.min, tzinfo=zone)
+    end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
+    reasons = list(MqlRejectReason.objects.all())
+    verdict = "mql_review__verdict"
+    groups = (
+        Lead.objects.filter(origin=Origin.INBOUND, created_at__gte=start, created_at__lt=end)
+        .values(
+            "source_id", "source__sort_order", "source__code", "source__name_ja", "source__name_en", "campaign__name"
+        )
+        .annotate(
+            mqls=Count("pk"),
+            accepted=Count("pk", filter=Q(**{verdict: MqlReview.Verdict.ACCEPTED})),
+            not_a_fit=Count("pk", filter=Q(**{verdict: MqlReview.Verdict.NOT_A_FIT})),
+            **{f"reason_{reason.pk}": Count("pk", filter=Q(mql_review__reason=reason.pk)) for reason in reasons},
+        )
+        .order_by("source__sort_order", "source__code", F("campaign__name").asc(nulls_first=True))
+    )
+    english = (get_language() or "ja").startswith("en")
+    by_campaign: list[QualityRow] = []
+    by_source: dict[int, QualityRow] = {}
+    total = QualityRow(source="", campaign="")
+    for group in groups:
+        source = group["source__name_en"] if english else group["source__name_ja"]
+        row = QualityRow(
+            source=source,
+            campaign=group["campaign__name"] or "",
+            mqls=group["mqls"],
+            accepted=group["accepted"],
+            not_a_fit=group["not_a_fit"],
+            reasons={reason.pk: group[f"reason_{reason.pk}"] for reason in reasons if group[f"reason_{reason.pk}"]},
+        )
+        by_campaign.append(row)
+        by_source.setdefault(group["source_id"], QualityRow(source=source, campaign="")).add(row)
+        total.add(row)
+    return MqlQuality(since, until, reasons, by_campaign, list(by_source.values()), total)
+
+
+# --- Campaign email requests ---------------------------------------------------------------------------------
+
+
+def campaign_email_request_visibility(*, user: User) -> Q:
+    """Marketing and administrators see every request; a manager their teams' members' and their own;
+    everyone else their own."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.sees_everything or user.role == User.Role.MARKETING:
+        return Q()
+    if user.role == User.Role.MANAGER:
+        return Q(requested_by=user) | Q(requested_by__team__in=managed_team_ids(user=user))
+    return Q(requested_by=user)
+
+
+def campaign_email_request_list(*, user: User) -> QuerySet[CampaignEmailRequest]:
+    return CampaignEmailRequest.objects.filter(campaign_email_request_visibility(user=user)).select_related(
+        "requested_by", "handled_by", "campaign"
+    )
+
+
+def campaign_email_request_event_list(*, email_request: CampaignEmailRequest) -> QuerySet:
+    return email_request.events.select_related("actor")
+
+
+def campaign_email_request_get(*, user: User, pk: int) -> CampaignEmailRequest:
+    """Raises DoesNotExist for a request the user may not see, exactly as for one that does not exist."""
+    return campaign_email_request_list(user=user).get(pk=pk)

@@ -4,7 +4,7 @@ import logging
 from datetime import date, timedelta
 
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -17,14 +17,21 @@ from . import imports
 from .dates import week_of_month_end, week_of_month_start, weeks_in_month
 from .models import (
     Campaign,
+    CampaignEmailRequest,
+    CampaignEmailRequestEvent,
     Company,
     ImportJob,
     ImportMapping,
     Industry,
     Lead,
+    LeadCheckpoint,
     LeadEvent,
     LeadRecycle,
     LeadSource,
+    MqlRejectReason,
+    MqlReview,
+    NurturingCheckpoint,
+    Origin,
     RecycleReason,
     Temperature,
 )
@@ -759,3 +766,223 @@ def _import_rows(job: ImportJob) -> None:
     job.rows = []
     job.finished_at = timezone.now()
     job.save()
+
+
+# --- Nurturing checkpoints -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_checkpoint_mark(
+    *, lead: Lead, checkpoint: NurturingCheckpoint, actor: User, outcome: str = LeadCheckpoint.Outcome.DONE
+) -> LeadCheckpoint:
+    """Marks one nurturing step of an open lead done (or skipped); marking a marked step changes nothing."""
+    if outcome not in LeadCheckpoint.Outcome.values:
+        raise field_error("outcome", _("Choose done or skipped."), code="invalid")
+    lead = _locked(lead)
+    if not lead.is_open:
+        raise ValidationError(_("Only an open lead is being nurtured."), code="lead_closed")
+    if checkpoint.source_id != lead.source_id:
+        raise field_error("checkpoint", _("This step belongs to another lead source."), code="checkpoint_other_source")
+    existing = LeadCheckpoint.objects.filter(lead=lead, checkpoint=checkpoint).first()
+    if existing is not None:
+        return existing
+    if not checkpoint.is_active:
+        raise field_error("checkpoint", _("This step is no longer in use."), code="checkpoint_inactive")
+    mark = LeadCheckpoint(lead=lead, checkpoint=checkpoint, outcome=outcome, marked_by=actor)
+    mark.full_clean()
+    mark.save()
+    return mark
+
+
+@transaction.atomic
+def lead_checkpoint_unmark(*, lead: Lead, checkpoint: NurturingCheckpoint, actor: User) -> None:
+    """Takes a mark back (a slip of the hand); the step is suggested again. Idempotent."""
+    lead = _locked(lead)
+    if not lead.is_open:
+        raise ValidationError(_("Only an open lead is being nurtured."), code="lead_closed")
+    LeadCheckpoint.objects.filter(lead=lead, checkpoint=checkpoint).delete()
+
+
+# --- MQL quality feedback ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lead_mql_review(
+    *, lead: Lead, actor: User, verdict: str, reason: MqlRejectReason | None = None, note: str = ""
+) -> MqlReview:
+    """Inside Sales' verdict on an inbound lead: accepted, or not a fit with a reason from the picklist.
+
+    A lead has one review; a new verdict replaces it (the last word counts). Repeating it changes nothing.
+    """
+    if verdict not in MqlReview.Verdict.values:
+        raise field_error("verdict", _("Choose accepted or not a fit."), code="invalid")
+    if verdict == MqlReview.Verdict.NOT_A_FIT and reason is None:
+        raise field_error("reason", _("Choose why the lead is not a fit."), code="reason_required")
+    if verdict == MqlReview.Verdict.ACCEPTED:
+        reason = None
+    lead = _locked(lead)
+    if lead.origin != Origin.INBOUND:
+        raise ValidationError(
+            _("Only inbound leads are Marketing's MQLs; this one came from outbound."), code="not_mql"
+        )
+    review = MqlReview.objects.filter(lead=lead).first() or MqlReview(lead=lead)
+    note = note.strip()
+    if review.pk and (review.verdict, review.reason_id, review.note) == (verdict, reason and reason.pk, note):
+        return review
+    if reason is not None and not reason.is_active:
+        raise field_error("reason", _("This reason is no longer in use."), code="reason_inactive")
+    review.verdict, review.reason, review.note = verdict, reason, note
+    review.reviewed_by, review.reviewed_at = actor, timezone.now()
+    review.full_clean()
+    review.save()
+    return review
+
+
+# --- Campaign email requests ---------------------------------------------------------------------------------
+
+R = CampaignEmailRequest.Status
+
+# Rescheduling a scheduled mail is a new plan; a sent or declined request is final.
+EMAIL_REQUEST_TRANSITIONS: dict[str, frozenset[str]] = {
+    R.REQUESTED: frozenset({R.ACCEPTED, R.DECLINED}),
+    R.ACCEPTED: frozenset({R.SCHEDULED, R.DECLINED}),
+    R.SCHEDULED: frozenset({R.SCHEDULED, R.SENT, R.DECLINED}),
+    R.SENT: frozenset(),
+    R.DECLINED: frozenset(),
+}
+EMAIL_REQUESTERS = (User.Role.IS, User.Role.MANAGER, User.Role.ADMIN)
+EMAIL_HANDLERS = (User.Role.MARKETING, User.Role.ADMIN)
+
+
+def can_request_emails(user: User) -> bool:
+    return user.is_active and (user.is_superuser or user.role in EMAIL_REQUESTERS)
+
+
+def can_handle_email_requests(user: User) -> bool:
+    return user.is_active and (user.is_superuser or user.role in EMAIL_HANDLERS)
+
+
+def _desired_send_check(*, day: date, at_time, now) -> None:
+    today = timezone.localdate(now)
+    if day < today:
+        raise field_error("desired_send_on", _("The send date is in the past."), code="date_in_past")
+    if day == today and at_time is not None and at_time <= timezone.localtime(now).time():
+        raise field_error("desired_send_time", _("That time today has passed."), code="time_in_past")
+
+
+@transaction.atomic
+def campaign_email_request_create(
+    *,
+    actor: User,
+    subject: str,
+    body: str,
+    recipient_list: str,
+    desired_send_on: date,
+    desired_send_time=None,
+    campaign: Campaign | None = None,
+) -> CampaignEmailRequest:
+    """IS asks Marketing to send a mail: subject, body and list are required, the day not in the past."""
+    if not can_request_emails(actor):
+        raise PermissionDenied(_("Inside Sales and their managers file mail requests."))
+    now = timezone.now()
+    email_request = CampaignEmailRequest(
+        subject=subject.strip(),
+        body=body.strip(),
+        recipient_list=recipient_list.strip(),
+        campaign=campaign,
+        desired_send_on=desired_send_on,
+        desired_send_time=desired_send_time,
+        requested_by=actor,
+    )
+    email_request.full_clean()
+    _desired_send_check(day=desired_send_on, at_time=desired_send_time, now=now)
+    email_request.save()
+    CampaignEmailRequestEvent.objects.create(email_request=email_request, to_status=R.REQUESTED, actor=actor)
+    return email_request
+
+
+def _email_request_move(
+    email_request: CampaignEmailRequest, *, to: str, actor: User, note: str = "", **changes
+) -> CampaignEmailRequest:
+    """Moves a locked request to ``to`` with ``changes`` and records it. Callers hold the lock."""
+    if to not in EMAIL_REQUEST_TRANSITIONS[email_request.status]:
+        raise ValidationError(
+            _("A %(from)s request cannot become %(to)s."),
+            code="illegal_transition",
+            params={"from": R(email_request.status).label, "to": R(to).label},
+        )
+    from_status = email_request.status
+    email_request.status = to
+    email_request.handled_by = actor
+    for field, value in changes.items():
+        setattr(email_request, field, value)
+    email_request.full_clean(exclude=["requested_by", "campaign"])
+    email_request.save(update_fields=["status", "handled_by", *changes.keys(), "updated_at"])
+    CampaignEmailRequestEvent.objects.create(
+        email_request=email_request, from_status=from_status, to_status=to, actor=actor, note=note
+    )
+    return email_request
+
+
+def _locked_request(email_request: CampaignEmailRequest, actor: User) -> CampaignEmailRequest:
+    if not can_handle_email_requests(actor):
+        raise PermissionDenied(_("Marketing handles mail requests."))
+    return CampaignEmailRequest.objects.select_for_update().get(pk=email_request.pk)
+
+
+@transaction.atomic
+def campaign_email_request_accept(*, email_request: CampaignEmailRequest, actor: User) -> CampaignEmailRequest:
+    """Marketing takes the request on. Idempotent."""
+    email_request = _locked_request(email_request, actor)
+    if email_request.status == R.ACCEPTED:
+        return email_request
+    return _email_request_move(email_request, to=R.ACCEPTED, actor=actor, accepted_at=timezone.now())
+
+
+@transaction.atomic
+def campaign_email_request_schedule(
+    *, email_request: CampaignEmailRequest, actor: User, scheduled_for
+) -> CampaignEmailRequest:
+    """The MA tool will send it at ``scheduled_for`` (in the future); scheduling again reschedules."""
+    email_request = _locked_request(email_request, actor)
+    if email_request.status == R.SCHEDULED and email_request.scheduled_for == scheduled_for:
+        return email_request
+    if R.SCHEDULED in EMAIL_REQUEST_TRANSITIONS[email_request.status] and scheduled_for <= timezone.now():
+        raise field_error("scheduled_for", _("Schedule it for a time still to come."), code="time_in_past")
+    return _email_request_move(
+        email_request,
+        to=R.SCHEDULED,
+        actor=actor,
+        note=timezone.localtime(scheduled_for).strftime("%Y-%m-%d %H:%M"),
+        scheduled_for=scheduled_for,
+        scheduled_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def campaign_email_request_mark_sent(*, email_request: CampaignEmailRequest, actor: User) -> CampaignEmailRequest:
+    """The mail went out. Idempotent."""
+    email_request = _locked_request(email_request, actor)
+    if email_request.status == R.SENT:
+        return email_request
+    return _email_request_move(email_request, to=R.SENT, actor=actor, sent_at=timezone.now())
+
+
+@transaction.atomic
+def campaign_email_request_decline(
+    *, email_request: CampaignEmailRequest, actor: User, reason: str
+) -> CampaignEmailRequest:
+    """Marketing will not send it, and says why (the requester reads the reason). Idempotent."""
+    if not reason.strip():
+        raise field_error("reason", _("Say why the request is declined."), code="reason_required")
+    email_request = _locked_request(email_request, actor)
+    if email_request.status == R.DECLINED:
+        return email_request
+    return _email_request_move(
+        email_request,
+        to=R.DECLINED,
+        actor=actor,
+        note=reason.strip(),
+        decline_reason=reason.strip(),
+        declined_at=timezone.now(),
+    )

@@ -24,4 +24,11 @@ urlpatterns = [
     path("imports/<int:pk>/file/", views.import_file, name="import_file"),
     path("imports/<int:pk>/run/", views.import_run, name="import_run"),
     path("imports/<int:pk>/errors.csv", views.import_errors_csv, name="import_errors"),
+    path("<int:pk>/checkpoints/<int:checkpoint_pk>/", views.lead_checkpoint_view, name="checkpoint"),
+    path("<int:pk>/mql-review/", views.lead_mql_review_view, name="mql_review"),
+    path("quality/", views.mql_quality_view, name="mql_quality"),
+    path("mail-requests/", views.email_request_list, name="email_requests"),
+    path("mail-requests/new/", views.email_request_create, name="email_request_new"),
+    path("mail-requests/<int:pk>/", views.email_request_detail, name="email_request"),
+    path("mail-requests/<int:pk>/<slug:action>/", views.email_request_action, name="email_request_action"),
 ]

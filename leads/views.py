@@ -4,7 +4,9 @@ Lead-page actions post with htmx and get the page's ``lead-page`` partial back (
 or the updated lead); without htmx they fall back to a redirect (success) or the full page (errors).
 """
 
-from urllib.parse import quote
+import csv
+from datetime import date, datetime, time, timedelta
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,6 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from activities.forms import LogActivityForm
@@ -29,39 +32,63 @@ from org.services import user_set_on_shift
 from .filters import QueueFilter
 from .forms import (
     BantForm,
+    CampaignEmailRequestForm,
     DisqualifyForm,
+    EmailRequestDeclineForm,
+    EmailRequestScheduleForm,
     ImportColumnsForm,
     ImportFileForm,
     ImportRunForm,
     ImportUploadForm,
+    MqlReviewForm,
     NurtureForm,
+    QualityPeriodForm,
     RecycleForm,
 )
 from .geography import PREFECTURE_CHOICES
 from .imports import FIELDS_BY_NAME, RowChecker, error_message, write_error_report
 from .imports import mapping_errors as imports_mapping_errors
-from .models import Campaign, ImportJob, Industry, Lead, LeadSource
+from .models import Campaign, CampaignEmailRequest, ImportJob, Industry, Lead, LeadCheckpoint, LeadSource, Origin
 from .selectors import (
     QueueScope,
+    campaign_email_request_event_list,
+    campaign_email_request_get,
+    campaign_email_request_list,
     distribution_teams,
     import_job_get,
     import_job_list,
     import_job_progress,
     inbound_distribution,
     lead_get,
+    lead_mql_review_get,
+    lead_nurturing_steps,
     lead_queue,
     lead_queue_counts,
     lead_recycle_list,
     lead_rows_in_order,
     lead_touch_point_list,
+    mql_quality,
+    nurturing_checkpoint_get,
+    suggested_step,
 )
 from .services import (
+    EMAIL_REQUEST_TRANSITIONS,
+    campaign_email_request_accept,
+    campaign_email_request_create,
+    campaign_email_request_decline,
+    campaign_email_request_mark_sent,
+    campaign_email_request_schedule,
+    can_handle_email_requests,
     can_import_leads,
+    can_request_emails,
     import_job_create,
     import_job_replace_file,
     import_job_set_columns,
     import_job_start,
+    lead_checkpoint_mark,
+    lead_checkpoint_unmark,
     lead_disqualify,
+    lead_mql_review,
     lead_nurture,
     lead_recycle,
     lead_update_bant,
@@ -155,7 +182,15 @@ def lead_page_context(request, lead: Lead, **bound_forms) -> dict:
         recycles=lead_recycle_list(lead=lead),
         handoffs=lead_handoff_list(lead=lead),
         deals=company_opportunity_list(company_id=lead.company_id),
+        nurturing_steps=lead_nurturing_steps(lead=lead),
     )
+    context["suggested_step"] = suggested_step(context["nurturing_steps"]) if lead.is_open else None
+    if lead.origin == Origin.INBOUND:
+        review = context["mql_review"] = lead_mql_review_get(lead=lead)
+        if can_work_leads(request.user):
+            context["mql_form"] = bound_forms.get("mql_form") or MqlReviewForm(
+                initial={"verdict": review.verdict, "reason": review.reason_id, "note": review.note} if review else None
+            )
     if workable:
         context["log_form"] = bound_forms.get("log_form") or LogActivityForm()
         context["recycle_form"] = bound_forms.get("recycle_form") or RecycleForm(team=lead.team)
@@ -513,3 +548,299 @@ def import_errors_csv(request, pk):
     response.write("\ufeff")
     write_error_report(response, job)
     return response
+
+
+# --- Nurturing checkpoints and MQL review on the lead page -------------------------------------------------
+
+CHECKPOINT_MESSAGES = {
+    LeadCheckpoint.Outcome.DONE: _lazy("Step done: %(step)s."),
+    LeadCheckpoint.Outcome.SKIPPED: _lazy("Step skipped: %(step)s."),
+    "undo": _lazy("Mark taken back: %(step)s."),
+}
+
+
+@login_required
+@require_POST
+def lead_checkpoint_view(request, pk, checkpoint_pk):
+    """Marks a nurturing step done or skipped (``outcome``), or takes the mark back (``outcome=undo``)."""
+    lead = get_workable_lead(request, pk)
+    checkpoint = nurturing_checkpoint_get(pk=checkpoint_pk)
+    if checkpoint is None:
+        raise Http404
+    outcome = request.POST.get("outcome") or LeadCheckpoint.Outcome.DONE
+    try:
+        if outcome == "undo":
+            lead_checkpoint_unmark(lead=lead, checkpoint=checkpoint, actor=request.user)
+        else:
+            lead_checkpoint_mark(lead=lead, checkpoint=checkpoint, actor=request.user, outcome=outcome)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return render_lead_page(request, lead, status=200 if request.htmx else 400)
+    return lead_action_done(request, lead, CHECKPOINT_MESSAGES[outcome] % {"step": checkpoint.title})
+
+
+@login_required
+@require_POST
+def lead_mql_review_view(request, pk):
+    lead = get_workable_lead(request, pk)
+    form = MqlReviewForm(request.POST)
+    if not form.is_valid():
+        return lead_action_failed(request, lead, "mql_form", form)
+    try:
+        review = lead_mql_review(
+            lead=lead,
+            actor=request.user,
+            verdict=form.cleaned_data["verdict"],
+            reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+        )
+    except ValidationError as error:
+        return lead_action_failed(request, lead, "mql_form", form, error)
+    return lead_action_done(
+        request, lead, _("MQL review saved: %(verdict)s.") % {"verdict": review.get_verdict_display()}
+    )
+
+
+# --- Marketing: MQL quality by source and campaign ---------------------------------------------------------
+
+QUALITY_ROLES = (User.Role.MARKETING, User.Role.MANAGER, User.Role.ADMIN)
+
+
+def can_read_mql_quality(user) -> bool:
+    return user.is_active and (user.is_superuser or user.role in QUALITY_ROLES)
+
+
+def _month_bounds(day: date) -> tuple[date, date]:
+    first = day.replace(day=1)
+    next_first = (first + timedelta(days=32)).replace(day=1)
+    return first, next_first - timedelta(days=1)
+
+
+def quality_presets(today: date) -> list[tuple[str, date, date]]:
+    this_first, this_last = _month_bounds(today)
+    last_first, last_last = _month_bounds(this_first - timedelta(days=1))
+    quarter_first = _month_bounds(last_first - timedelta(days=1))[0]
+    return [
+        (_("This month"), this_first, this_last),
+        (_("Last month"), last_first, last_last),
+        (_("Last 3 months"), quarter_first, this_last),
+        (_("Last 12 months"), (this_first - timedelta(days=335)).replace(day=1), this_last),
+    ]
+
+
+def quality_csv(quality, *, by: str) -> HttpResponse:
+    """One table of the page as CSV (UTF-8 with a byte-order mark, so Excel reads the Japanese)."""
+    rows = quality.by_campaign if by == "campaign" else quality.by_source
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="mql-quality-{by}-{quality.since}-{quality.until}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    head = [_("Source")] + ([_("Campaign")] if by == "campaign" else [])
+    writer.writerow(
+        [*head, _("MQLs"), _("Accepted"), _("Not a fit"), _("Not reviewed"), _("Acceptance rate")]
+        + [reason.name for reason in quality.reasons]
+    )
+    for row in [*rows, quality.total]:
+        label = [row.source or _("Total")] + ([row.campaign] if by == "campaign" else [])
+        rate = "" if row.acceptance_rate is None else f"{row.acceptance_rate:.4f}"
+        writer.writerow(
+            [*label, row.mqls, row.accepted, row.not_a_fit, row.not_reviewed, rate]
+            + [row.reasons.get(reason.pk, 0) for reason in quality.reasons]
+        )
+    return response
+
+
+@login_required
+@require_GET
+def mql_quality_view(request):
+    """For Marketing: how Inside Sales judged the MQLs of a period, per source and campaign."""
+    if not can_read_mql_quality(request.user):
+        raise PermissionDenied(_("The lead quality page is for Marketing, managers and administrators."))
+    today = timezone.localdate()
+    default_since, default_until = _month_bounds(today)
+    form = QualityPeriodForm(request.GET if "since" in request.GET or "until" in request.GET else None)
+    if form.is_bound and form.is_valid():
+        since, until = form.cleaned_data["since"], form.cleaned_data["until"]
+    else:
+        since, until = default_since, default_until
+        if not form.is_bound:
+            form = QualityPeriodForm(initial={"since": since, "until": until})
+    quality = mql_quality(since=since, until=until)
+    if request.GET.get("csv") in ("source", "campaign"):
+        return quality_csv(quality, by=request.GET["csv"])
+    context = {
+        "form": form,
+        "quality": quality,
+        "by_source": [(row, quality.top_reasons(row)) for row in quality.by_source],
+        "by_campaign": [(row, quality.top_reasons(row)) for row in quality.by_campaign],
+        "total_reasons": quality.top_reasons(quality.total),
+        "presets": [
+            (
+                label,
+                f"?{urlencode({'since': first.isoformat(), 'until': last.isoformat()})}",
+                (first, last) == (since, until),
+            )
+            for label, first, last in quality_presets(today)
+        ],
+        "query": urlencode({"since": since.isoformat(), "until": until.isoformat()}),
+    }
+    template = "leads/mql_quality.html#quality" if request.htmx else "leads/mql_quality.html"
+    return render(request, template, context)
+
+
+# --- Campaign email requests -------------------------------------------------------------------------------
+
+EMAIL_REQUEST_TABS = {
+    "open": (_lazy("Open"), CampaignEmailRequest.OPEN_STATUSES),
+    "sent": (_lazy("Sent"), (CampaignEmailRequest.Status.SENT,)),
+    "declined": (_lazy("Declined"), (CampaignEmailRequest.Status.DECLINED,)),
+    "all": (_lazy("All"), tuple(CampaignEmailRequest.Status.values)),
+}
+
+
+def _email_pages_allowed(user) -> None:
+    if not (can_request_emails(user) or can_handle_email_requests(user)):
+        raise PermissionDenied(_("Mail requests are between Inside Sales and Marketing."))
+
+
+def get_email_request_or_404(user, pk) -> CampaignEmailRequest:
+    try:
+        return campaign_email_request_get(user=user, pk=pk)
+    except CampaignEmailRequest.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+@require_GET
+def email_request_list(request):
+    """Marketing's worklist of mail requests (open ones by desired send date); IS see their own."""
+    _email_pages_allowed(request.user)
+    tab = request.GET.get("status") if request.GET.get("status") in EMAIL_REQUEST_TABS else "open"
+    requests = campaign_email_request_list(user=request.user).filter(status__in=EMAIL_REQUEST_TABS[tab][1])
+    page = Paginator(requests, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "tab": tab,
+        "tabs": [(key, label) for key, (label, _statuses) in EMAIL_REQUEST_TABS.items()],
+        "can_request": can_request_emails(request.user),
+        "query": urlencode({"status": tab}),
+    }
+    return render(request, "leads/email_request_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_request_create(request):
+    if not can_request_emails(request.user):
+        raise PermissionDenied(_("Inside Sales and their managers file mail requests."))
+    form = CampaignEmailRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            email_request = campaign_email_request_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Sent to Marketing. You will see its status here."))
+            return HttpResponseRedirect(reverse("leads:email_request", args=[email_request.pk]))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "leads/email_request_form.html", {"form": form}, status=status)
+
+
+def email_request_context(request, email_request, **bound_forms) -> dict:
+    handler = can_handle_email_requests(request.user)
+    allowed = EMAIL_REQUEST_TRANSITIONS[email_request.status] if handler else frozenset()
+    S = CampaignEmailRequest.Status
+    context = {
+        "email_request": email_request,
+        "events": campaign_email_request_event_list(email_request=email_request),
+        "can_accept": S.ACCEPTED in allowed,
+        "can_mark_sent": S.SENT in allowed,
+    }
+    if S.SCHEDULED in allowed:
+        context["schedule_form"] = bound_forms.get("schedule_form") or EmailRequestScheduleForm(
+            initial={"scheduled_for": _default_send_at(email_request)}
+        )
+    if S.DECLINED in allowed:
+        context["decline_form"] = bound_forms.get("decline_form") or EmailRequestDeclineForm()
+    return context
+
+
+def _default_send_at(email_request):
+    if email_request.scheduled_for:
+        return timezone.localtime(email_request.scheduled_for)
+    return datetime.combine(email_request.desired_send_on, email_request.desired_send_time or time(10, 0))
+
+
+@login_required
+@require_GET
+def email_request_detail(request, pk):
+    email_request = get_email_request_or_404(request.user, pk)
+    return render(request, "leads/email_request_detail.html", email_request_context(request, email_request))
+
+
+def _render_email_request(request, email_request, *, status=200, **bound_forms):
+    email_request = get_email_request_or_404(request.user, email_request.pk)
+    context = email_request_context(request, email_request, **bound_forms)
+    report_unshown_errors(request, context, bound_forms)
+    template = "leads/email_request_detail.html#email-request" if request.htmx else "leads/email_request_detail.html"
+    return render(request, template, context, status=status)
+
+
+# What each of Marketing's buttons does: its form (if it asks for anything), its service and what it says.
+EMAIL_REQUEST_ACTIONS = {
+    "accept": (
+        None,
+        lambda email_request, actor, data: campaign_email_request_accept(email_request=email_request, actor=actor),
+        _lazy("Accepted."),
+    ),
+    "schedule": (
+        EmailRequestScheduleForm,
+        lambda email_request, actor, data: campaign_email_request_schedule(
+            email_request=email_request, actor=actor, scheduled_for=data["scheduled_for"]
+        ),
+        _lazy("Scheduled."),
+    ),
+    "sent": (
+        None,
+        lambda email_request, actor, data: campaign_email_request_mark_sent(email_request=email_request, actor=actor),
+        _lazy("Marked as sent."),
+    ),
+    "decline": (
+        EmailRequestDeclineForm,
+        lambda email_request, actor, data: campaign_email_request_decline(
+            email_request=email_request, actor=actor, reason=data["reason"]
+        ),
+        _lazy("Declined. The requester sees your reason."),
+    ),
+}
+
+
+@login_required
+@require_POST
+def email_request_action(request, pk, action):
+    """Marketing moves a request on: accept, schedule (a send time), sent, decline (a reason)."""
+    if action not in EMAIL_REQUEST_ACTIONS:
+        raise Http404
+    email_request = get_email_request_or_404(request.user, pk)
+    if not can_handle_email_requests(request.user):
+        raise PermissionDenied(_("Marketing handles mail requests."))
+    form_class, call, done = EMAIL_REQUEST_ACTIONS[action]
+    form = form_class(request.POST) if form_class else None
+    bound = {f"{action}_form": form} if form is not None else {}
+    failed_status = 200 if request.htmx else 400
+    if form is not None and not form.is_valid():
+        return _render_email_request(request, email_request, status=failed_status, **bound)
+    try:
+        email_request = call(email_request, request.user, form.cleaned_data if form else {})
+    except ValidationError as error:
+        if form is None:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            add_service_error(form, error)
+        return _render_email_request(request, email_request, status=failed_status, **bound)
+    messages.success(request, str(done))
+    if request.htmx:
+        return _render_email_request(request, email_request)
+    return HttpResponseRedirect(reverse("leads:email_request", args=[email_request.pk]))

@@ -39,12 +39,18 @@ from leads.dates import weeks_in_month
 from leads.geography import PREFECTURES, Area
 from leads.models import (
     Campaign,
+    CampaignEmailRequest,
+    CampaignEmailRequestEvent,
     Company,
     Industry,
     Lead,
+    LeadCheckpoint,
     LeadEvent,
     LeadRecycle,
     LeadSource,
+    MqlRejectReason,
+    MqlReview,
+    NurturingCheckpoint,
     Origin,
     RecycleReason,
     Temperature,
@@ -513,6 +519,35 @@ FORCED_WINS = 2  # sales-generated deals that always close, so even a tiny demo 
 # ---------------------------------------------------------------------------------------------------------
 
 
+# How often IS accepts an MQL from each source; the rest are "not a fit" with these reasons.
+MQL_FIT = {"trade_show": 0.55, "seminar": 0.7, "trial": 0.85, "web_inquiry": 0.8, "document_request": 0.6}
+MQL_REASON_WEIGHTS = {
+    "out_of_target": 5,
+    "info_only": 5,
+    "no_need": 3,
+    "competitor": 2,
+    "individual": 2,
+    "invalid_contact": 2,
+    "duplicate": 1,
+    "vendor_pitch": 1,
+    "other": 1,
+}
+# (subject, recipient list, status, desired send day relative to today)
+MAIL_REQUESTS = [
+    ("【導入事例】製造業A社、勤怠集計を月20時間削減", "展示会で名刺交換した製造業のリード(未商談化)", "requested", 6),
+    ("法改正セミナーのアーカイブ公開のお知らせ", "セミナー申込者のうち欠席された方", "requested", 3),
+    ("【業界ニュース】2027年4月施行の改正内容まとめ", "ハウスリスト:人事・総務部門", "accepted", 8),
+    ("無料トライアル延長キャンペーンのご案内", "トライアル終了後30日以内で未商談のリード", "scheduled", 2),
+    ("【導入事例】小売業B社の店舗シフト管理", "小売業のリサイクルリード(理由:導入時期が先)", "sent", -10),
+    ("年末年始のサポート窓口について", "全リード", "declined", 4),
+]
+MAIL_BODY = (
+    "いつもお世話になっております。\n\n{subject}\n\n"
+    "詳しくは以下のページをご覧ください。\nhttps://example.com/news\n\n"
+    "ご不明な点がございましたら、担当までお気軽にお問い合わせください。"
+)
+
+
 @dataclass
 class LeadPlan:
     lead: Lead
@@ -597,6 +632,7 @@ def demo_reset() -> None:
 
     Superusers who are not demo users stay (without a team), so a developer's own login survives."""
     Handoff.objects.all().delete()
+    CampaignEmailRequest.objects.all().delete()
     Activity.objects.all().delete()
     CSAccount.objects.all().delete()
     PhaseHistory.objects.all().delete()
@@ -730,6 +766,7 @@ class DemoBuilder:
             self.backdate()
             self.build_activities()
             self.build_touch_points()
+            self.build_marketing_feedback()
         counts = self.counts()
         self.log("done")
         return DemoResult(logins=logins, counts=counts)
@@ -1805,6 +1842,111 @@ class DemoBuilder:
         )
         self.log(f"touch points: {len(rows)} on {len(chosen)} leads, hot leads: {len(hot)}")
 
+    # -- marketing feedback --------------------------------------------------------------------------------
+
+    def build_marketing_feedback(self) -> None:
+        """IS's verdicts on most inbound leads older than two days (the weaker the source, the more "not a
+        fit"), nurturing steps marked on leads being worked, and mail requests in every status."""
+        rng, now = self.rng, self.clock.now
+        codes = {source.pk: code for code, source in self.sources.items()}
+        reasons = list(MqlRejectReason.objects.filter(is_active=True))
+        weights = [MQL_REASON_WEIGHTS.get(reason.code, 1) for reason in reasons]
+        reviews = []
+        for plan in self.plans:
+            lead = plan.lead
+            if lead.origin != Origin.INBOUND or now - plan.created_at < timedelta(days=2) or rng.random() < 0.2:
+                continue
+            fit = MQL_FIT.get(codes[lead.source_id], 0.75)
+            accepted = plan.fate in ("qualified", "revived") or (plan.fate != "disqualified" and rng.random() < fit)
+            reviews.append(
+                MqlReview(
+                    lead_id=lead.pk,
+                    verdict=MqlReview.Verdict.ACCEPTED if accepted else MqlReview.Verdict.NOT_A_FIT,
+                    reason=None if accepted else rng.choices(reasons, weights=weights)[0],
+                    reviewed_by=plan.owner or self.sdr[0],
+                    reviewed_at=min(now, plan.created_at + timedelta(hours=rng.uniform(1, 48))),
+                )
+            )
+        MqlReview.objects.bulk_create(reviews, batch_size=500)
+
+        steps = defaultdict(list)
+        for checkpoint in NurturingCheckpoint.objects.filter(is_active=True):
+            steps[checkpoint.source_id].append(checkpoint)
+        worked = dict(
+            Lead.objects.filter(
+                pk__gte=self.first_lead_pk,
+                owner__isnull=False,
+                status__in=[Lead.Status.WORKING, Lead.Status.NURTURING, Lead.Status.RECYCLED],
+            ).values_list("pk", "owner_id")
+        )
+        marks = []
+        for plan in self.plans:
+            lead = plan.lead
+            if lead.pk not in worked:
+                continue
+            for checkpoint in steps[lead.source_id][: rng.randint(0, len(steps[lead.source_id]))]:
+                outcome = LeadCheckpoint.Outcome.SKIPPED if rng.random() < 0.1 else LeadCheckpoint.Outcome.DONE
+                marks.append(
+                    LeadCheckpoint(
+                        lead_id=lead.pk, checkpoint=checkpoint, outcome=outcome, marked_by_id=worked[lead.pk]
+                    )
+                )
+        LeadCheckpoint.objects.bulk_create(marks, batch_size=500)
+
+        self.build_mail_requests()
+        self.log(f"MQL reviews: {len(reviews)}, nurturing marks: {len(marks)}")
+
+    def build_mail_requests(self) -> None:
+        S = CampaignEmailRequest.Status
+        today, now = self.clock.today, self.clock.now
+        tz = timezone.get_current_timezone()
+        for index, (subject, recipients, status, days) in enumerate(MAIL_REQUESTS):
+            requester = (self.sdr + self.bdr)[index % len(self.sdr + self.bdr)]
+            requested_at = now - timedelta(days=max(3, -days + 5), hours=index)
+            send_on = today + timedelta(days=days)
+            send_at = datetime.combine(send_on, time(10, 0), tzinfo=tz)
+            handled = status != S.REQUESTED
+            row = CampaignEmailRequest.objects.create(
+                subject=subject,
+                body=MAIL_BODY.format(subject=subject),
+                recipient_list=recipients,
+                desired_send_on=send_on,
+                desired_send_time=time(10, 0),
+                status=status,
+                requested_by=requester,
+                handled_by=self.marketer if handled else None,
+                accepted_at=requested_at + timedelta(hours=3) if status in (S.ACCEPTED, S.SCHEDULED, S.SENT) else None,
+                scheduled_for=send_at if status in (S.SCHEDULED, S.SENT) else None,
+                scheduled_at=requested_at + timedelta(days=1) if status in (S.SCHEDULED, S.SENT) else None,
+                sent_at=send_at if status == S.SENT else None,
+                declined_at=requested_at + timedelta(hours=5) if status == S.DECLINED else None,
+                decline_reason="同じリストに今週すでに配信予定があるため" if status == S.DECLINED else "",
+            )
+            CampaignEmailRequest.objects.filter(pk=row.pk).update(requested_at=requested_at)
+            path = {
+                S.REQUESTED: [S.REQUESTED],
+                S.ACCEPTED: [S.REQUESTED, S.ACCEPTED],
+                S.SCHEDULED: [S.REQUESTED, S.ACCEPTED, S.SCHEDULED],
+                S.SENT: [S.REQUESTED, S.ACCEPTED, S.SCHEDULED, S.SENT],
+                S.DECLINED: [S.REQUESTED, S.DECLINED],
+            }[status]
+            events = CampaignEmailRequestEvent.objects.bulk_create(
+                [
+                    CampaignEmailRequestEvent(
+                        email_request=row,
+                        from_status=path[step - 1] if step else "",
+                        to_status=to,
+                        actor=requester if to == S.REQUESTED else self.marketer,
+                        note=row.decline_reason if to == S.DECLINED else "",
+                    )
+                    for step, to in enumerate(path)
+                ]
+            )
+            for step, event in enumerate(events):
+                CampaignEmailRequestEvent.objects.filter(pk=event.pk).update(
+                    at=requested_at + timedelta(hours=step * 3)
+                )
+
     # -- summary -------------------------------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
@@ -1832,4 +1974,7 @@ class DemoBuilder:
             **by(Opportunity.objects.all(), "status", "opportunities"),
             **by(Opportunity.objects.filter(status=Opportunity.Status.OPEN), "phase__code", "open in phase"),
             "CS accounts": CSAccount.objects.count(),
+            **by(MqlReview.objects.all(), "verdict", "MQL reviews"),
+            "nurturing steps marked": LeadCheckpoint.objects.count(),
+            **by(CampaignEmailRequest.objects.all(), "status", "mail requests"),
         }

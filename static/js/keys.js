@@ -1,5 +1,6 @@
 // Keyboard use for reps who live in the queue: no mouse needed.
-// Queue: j/k move, Enter opens. Lead: L/R/B/H open an action, N opens the next lead, Ctrl+Enter submits.
+// Queue: j/k move, Enter opens. Lead: L/R/B/H/M open an action, C goes to the suggested nurturing step,
+// N opens the next lead, Ctrl+Enter submits.
 (function () {
   "use strict";
 
@@ -10,8 +11,8 @@
   function openAction(id) {
     var details = document.getElementById(id);
     if (!details) return;
-    details.open = true;
-    var field = details.querySelector("input:not([type=hidden]), select, textarea");
+    if (details.tagName === "DETAILS") details.open = true;
+    var field = details.querySelector("input:not([type=hidden]), select, textarea, button");
     if (field) field.focus();
     details.scrollIntoView({ block: "nearest" });
   }
@@ -33,7 +34,7 @@
       return;
     }
     if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) return;
-    var actions = { l: "act-log", r: "act-recycle", b: "act-bant", h: "act-handoff" };
+    var actions = { l: "act-log", r: "act-recycle", b: "act-bant", h: "act-handoff", m: "act-mql", c: "act-checkpoint" };
     var key = event.key.toLowerCase();
     if (actions[key] && document.getElementById(actions[key])) {
       event.preventDefault();
