@@ -34,6 +34,12 @@ browser:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium is needed for the browser tests: apt-get install chromium (or set CHROMIUM_PATH)"; exit 1; fi; }
+	@# Japanese glyphs for the screenshots the browser tests save (the checks themselves do not need them).
+	@fc-list :lang=ja 2>/dev/null | grep -q . || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-ipafont-gothic >/dev/null 2>&1 \
+	      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-ipafont-gothic >/dev/null; }; \
+	  else echo "note: no Japanese font installed; screenshots will show boxes for Japanese text"; fi; }
 
 # The translation test extracts the messages again, which needs GNU gettext's tools.
 gettext:
@@ -78,7 +84,7 @@ BENCH_METRICS_PREFIX ?= kakehashi_bench_metrics
 BENCH_IMPORT_DB ?= kakehashi_bench_import
 BENCH_IMPORT_ROWS ?= 100000
 
-.PHONY: bench bench-is bench-metrics bench-webhook bench-import
+.PHONY: bench bench-is bench-metrics bench-dashboards bench-webhook bench-import
 
 ## Time the IS workspace (queue, lead page, call logging) on $(BENCH_DB); the first run generates it
 bench-is: install
@@ -105,4 +111,8 @@ bench-import: install
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_IMPORT_DB) $(MANAGE) migrate --noinput --verbosity 0
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_IMPORT_DB) $(BIN)/python -m bench.imports --rows $(BENCH_IMPORT_ROWS)
 
-bench: bench-is bench-metrics bench-webhook bench-import
+## Time every dashboard page on 3 years of history (bench-metrics' database; generated and rolled up if needed)
+bench-dashboards: install
+	$(BIN)/python -m bench.dashboards --prefix $(BENCH_METRICS_PREFIX)
+
+bench: bench-is bench-metrics bench-dashboards bench-webhook bench-import

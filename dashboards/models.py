@@ -41,7 +41,12 @@ class MetricValue(models.Model):
                 name="metric_value_total_has_no_value", condition=~Q(dimension="") | Q(dim_value="")
             ),
         ]
-        indexes = [models.Index(fields=["grain", "period_start", "dimension"])]
+        indexes = [
+            models.Index(fields=["grain", "period_start", "dimension"]),
+            # Ranges of one breakdown (trailing 12 months of a campaign × rep, a year of rates) skip the
+            # other breakdowns' rows, which the unique key's order would read first.
+            models.Index(fields=["metric", "grain", "dimension", "period_start"], name="metric_value_range"),
+        ]
 
     def __str__(self):
         return f"{self.metric} {self.grain} {self.period_start} {self.dimension}={self.dim_value}"

@@ -14,7 +14,7 @@ from org.models import Team
 
 from .metrics import COMPOSITE_SEPARATOR, DIMENSIONS, METRICS, dimension_value
 from .models import Alert, AssetTarget, Grain, MetricValue
-from .rollup import day_expression, in_range, month_start, week_start
+from .rollup import day_expression, in_range, month_end, month_start, week_start
 
 # Who reads the company's figures (dashboards, metrics API); reps see their own numbers on their pages.
 METRIC_READER_ROLES = ("manager", "marketing", "admin")
@@ -84,14 +84,26 @@ def metric_totals(*, metric: str, first: date, last: date, dimension: str = "") 
     if not all(METRICS[part].additive for part in parts) or definition.snapshot:
         raise ValueError(f"{metric} does not add up across periods; read it at its own grain")
     rows = (
-        MetricValue.objects.filter(
-            metric=metric, grain=Grain.DAY, period_start__gte=first, period_start__lte=last, dimension=dimension
-        )
+        MetricValue.objects.filter(_whole_months_and_days(first, last), metric=metric, dimension=dimension)
         .values("metric", "dimension", "dim_value")
         .annotate(numerator=Sum("numerator"), denominator=Sum("denominator"))
         .order_by("dim_value")
     )
     return _figures(rows)
+
+
+def _whole_months_and_days(first: date, last: date) -> Q:
+    """The rows that cover ``first`` to ``last`` once: the month rows of the whole months inside the range
+    (a thirtieth of the day rows to read), the day rows of the partial months at its ends."""
+    months_from = first if first.day == 1 else month_end(first) + timedelta(days=1)
+    months_to = last if last == month_end(last) else month_start(last) - timedelta(days=1)
+    if months_from > months_to:
+        return Q(grain=Grain.DAY, period_start__gte=first, period_start__lte=last)
+    return (
+        Q(grain=Grain.MONTH, period_start__gte=months_from, period_start__lte=month_start(months_to))
+        | Q(grain=Grain.DAY, period_start__gte=first, period_start__lt=months_from)
+        | Q(grain=Grain.DAY, period_start__gt=months_to, period_start__lte=last)
+    )
 
 
 @dataclass(frozen=True)

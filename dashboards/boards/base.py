@@ -9,6 +9,7 @@ import csv
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -145,6 +146,16 @@ class Panel:
     chart: Chart | None = None
     note: str = ""
     wide: bool = False
+    # Long tables show their first rows on the page; the CSV download holds them all.
+    max_rows: int | None = None
+
+    @property
+    def shown_rows(self) -> list[list[Cell]]:
+        return self.rows if self.max_rows is None else self.rows[: self.max_rows]
+
+    @property
+    def hidden_rows(self) -> int:
+        return len(self.rows) - len(self.shown_rows)
 
     def chart_data(self) -> dict | None:
         if self.chart is None or not self.rows:
@@ -154,11 +165,11 @@ class Panel:
             "stacked": self.chart.stacked,
             "horizontal": self.chart.horizontal,
             "percent": self.chart.percent,
-            "labels": [row[0].text for row in self.rows],
+            "labels": [row[0].text for row in self.shown_rows],
             "datasets": [
                 {
                     "label": self.columns[index],
-                    "data": [_chart_number(row[index].value, self.chart.percent) for row in self.rows],
+                    "data": [_chart_number(row[index].value, self.chart.percent) for row in self.shown_rows],
                 }
                 for index in self.chart.columns
             ],
@@ -288,6 +299,11 @@ def metric_label(code: str) -> str:
 # --- Links to the records -----------------------------------------------------------------------------------
 
 
+@cache
+def _records_path() -> str:
+    return reverse("dashboards:records")
+
+
 def records_url(metric: str, first: date, last: date, *, dimension: str = "", value: str = "") -> str:
     """The records behind a figure (a ratio's: its numerator's)."""
     definition = METRICS[metric]
@@ -295,7 +311,7 @@ def records_url(metric: str, first: date, last: date, *, dimension: str = "", va
     params = {"metric": code, "since": first.isoformat(), "until": last.isoformat()}
     if dimension:
         params |= {"dimension": dimension, "value": value}
-    return f"{reverse('dashboards:records')}?{urlencode(params)}"
+    return f"{_records_path()}?{urlencode(params)}"
 
 
 def period_url(metric: str, period: Period, *, dimension: str = "", value: str = "") -> str:

@@ -122,6 +122,10 @@ def _cvr_cells(rate: Figure, first, last, link: dict) -> list[Cell]:
     ]
 
 
+# Campaign × rep pairs on the page, those with the most inbound leads first (the CSV holds every pair).
+PAIRS_SHOWN = 50
+
+
 def _inbound_panels(first, last) -> list[Panel]:
     pairs = metric_totals(metric="inbound_cvr", first=first, last=last, dimension=composite("campaign", "rep"))
     campaigns = metric_totals(metric="inbound_cvr", first=first, last=last, dimension="campaign")
@@ -134,16 +138,20 @@ def _inbound_panels(first, last) -> list[Panel]:
         "inbound-cvr",
         _("Inbound CVR by campaign × rep"),
         [_("Campaign"), _("IS rep"), *columns],
-        help=_("Inbound SQLs ÷ inbound leads over the last twelve months, by the lead's campaign and owner."),
+        help=_(
+            "Inbound SQLs ÷ inbound leads over the last twelve months, by the lead's campaign and owner; the "
+            "pairs with the most inbound leads first."
+        ),
         note=note,
         wide=True,
+        max_rows=PAIRS_SHOWN,
     )
     order = sorted(
         pairs,
         key=lambda rate: (
+            -(rate.denominator or 0),
             split[rate.dim_value][0] == "",
             campaign_names[split[rate.dim_value][0]],
-            -(rate.denominator or 0),
             rep_names[split[rate.dim_value][1]],
         ),
     )

@@ -8,9 +8,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.template.loader import render_to_string
 
 from dashboards.boards import BOARDS
-from dashboards.boards.base import BoardQuery, Period, records_url
+from dashboards.boards.base import BoardQuery, Cell, Panel, Period, number_cell, panel_csv, records_url
 from dashboards.metrics import METRICS
 from dashboards.models import Grain, KpiPlan, MetricValue
 from dashboards.selectors import metric_records
@@ -383,3 +384,14 @@ def test_the_planner_starts_from_the_trailing_actual_rates(client, world, reader
     assert initial["month"] == date(2026, 11, 1)
     assert initial["opportunity_rate"] == Decimal("33.33")
     assert {"win_rate", "meeting_rate", "lead_rate"}.isdisjoint(initial)
+
+
+def test_a_long_table_shows_its_first_rows_and_the_csv_holds_them_all():
+    panel = Panel("pairs", "Pairs", ["Pair", "Leads"], [[Cell(f"p{n}"), number_cell(n)] for n in range(5)], max_rows=2)
+
+    html = render_to_string("dashboards/_panel.html", {"panel": panel, "self_url": "?grain=month"})
+    rows = list(csv.reader(io.StringIO(panel_csv(panel, "pairs").content.decode("utf-8").lstrip("\ufeff"))))
+
+    assert html.count("<tr>") == 3  # the header and two rows
+    assert "3 more rows in the CSV download." in html
+    assert [row[0] for row in rows] == ["Pair", "p0", "p1", "p2", "p3", "p4"]

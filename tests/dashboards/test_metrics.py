@@ -415,6 +415,29 @@ def test_inbound_cvr_over_trailing_months_sums_numerators_and_denominators():
     }
 
 
+@pytest.mark.parametrize(
+    ("first", "last", "activities", "connect_rate"),
+    [
+        (date(2026, 11, 1), date(2026, 11, 30), 8, (4, 7)),  # one whole month: its month row
+        (date(2026, 11, 1), date(2026, 12, 1), 9, (4, 8)),  # a whole month and a day of the next
+        (date(2026, 10, 20), date(2026, 11, 30), 8, (4, 7)),  # days of October, then November's row
+        (date(2026, 11, 18), date(2026, 12, 1), 8, (3, 7)),  # no whole month: days only (a2 … a9)
+        (date(2026, 11, 19), date(2026, 11, 19), 3, (2, 2)),  # one day
+    ],
+)
+def test_a_sum_over_a_range_reads_each_day_once_whole_months_from_their_month_rows(
+    first, last, activities, connect_rate
+):
+    build_world()
+    roll_up(today=date(2026, 12, 2))
+
+    (count,) = metric_totals(metric="activities", first=first, last=last)
+    (rate,) = metric_totals(metric="connect_rate", first=first, last=last)
+
+    assert count.numerator == activities
+    assert (rate.numerator, rate.denominator) == connect_rate
+
+
 def test_stagnant_deals_are_a_snapshot_of_the_day():
     f = UserFactory(fs=True)
     with at(jst(10, 1, 10)):
