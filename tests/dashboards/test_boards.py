@@ -395,3 +395,15 @@ def test_a_long_table_shows_its_first_rows_and_the_csv_holds_them_all():
     assert html.count("<tr>") == 3  # the header and two rows
     assert "3 more rows in the CSV download." in html
     assert [row[0] for row in rows] == ["Pair", "p0", "p1", "p2", "p3", "p4"]
+
+
+def test_figures_and_labels_are_escaped_in_the_table():
+    hostile = Cell('<script>alert("x")</script>', url='/dashboards/records/?metric=sqls&since=2026-11-01&value="><b>')
+    panel = Panel("names", "Names", ["Name", "Count"], [[hostile, number_cell(3, "/r/?a=1&b=2")]])
+
+    html = panel.rows_html
+
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert 'href="/dashboards/records/?metric=sqls&amp;since=2026-11-01&amp;value=&quot;&gt;&lt;b&gt;"' in html
+    assert '<td class="num "><a href="/r/?a=1&amp;b=2">3</a></td>' in html
