@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from django import forms
 from django.http import HttpResponse
@@ -325,10 +325,12 @@ def records_url(metric: str, first: date, last: date, *, dimension: str = "", va
     """The records behind a figure (a ratio's: its numerator's)."""
     definition = METRICS[metric]
     code = definition.numerator if definition.is_ratio else metric
-    params = {"metric": code, "since": first.isoformat(), "until": last.isoformat()}
+    # Written out rather than urlencode()d: a board links thousands of figures, and metric codes and ISO
+    # dates need no quoting; breakdown codes and values are quoted as urlencode would.
+    query = f"metric={code}&since={first.isoformat()}&until={last.isoformat()}"
     if dimension:
-        params |= {"dimension": dimension, "value": value}
-    return f"{_records_path()}?{urlencode(params)}"
+        query += f"&dimension={quote_plus(dimension)}&value={quote_plus(value)}"
+    return f"{_records_path()}?{query}"
 
 
 def period_url(metric: str, period: Period, *, dimension: str = "", value: str = "") -> str:
