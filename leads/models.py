@@ -634,6 +634,10 @@ class ImportJob(models.Model):
     headers = models.JSONField(_("headings"), default=list, blank=True)
     # [[spreadsheet row number, [cells]], ...]; emptied once imported (the report keeps the bad rows).
     rows = models.JSONField(_("rows"), default=list, blank=True)
+    # The rows that passed the checks of their own cells, as the checks read them: [[row number, [values in
+    # the order of imports.VALUE_KEYS]], ...]. The import checks only these again, for duplicates (the
+    # database may have changed since); emptied once imported.
+    checked = models.JSONField(_("checked rows"), default=list, blank=True, editable=False)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.UPLOADED)
     mode = models.CharField(_("import"), max_length=20, choices=Mode.choices, blank=True)
     total_rows = models.PositiveIntegerField(_("rows"), default=0)

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from org.bulk import copy_insert
 from org.errors import field_error
 from org.models import Team, User
 
@@ -410,6 +411,7 @@ def lead_touch(*, lead: Lead, at) -> None:
 # -- lead import ------------------------------------------------------------------------------------------
 
 IMPORT_BATCH = 2000
+ANALYZE_AFTER_ROWS = 10_000
 IMPORT_PROGRESS_TIMEOUT = 24 * 3600
 
 
@@ -494,7 +496,7 @@ def import_job_create(
 def _locked_job(job: ImportJob, *, rows: bool = False) -> ImportJob:
     """The job's row, locked; its stored rows (megabytes for a large file) only when asked for."""
     qs = ImportJob.objects.select_for_update()
-    return (qs if rows else qs.defer("rows", "report")).get(pk=job.pk)
+    return (qs.defer("checked") if rows else qs.defer("rows", "report", "checked")).get(pk=job.pk)
 
 
 JOB_FIELDS = [
@@ -600,7 +602,10 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
     job = ImportJob.objects.select_related("source").filter(pk=job_id).first()
     if job is None or job.status != ImportJob.Status.VALIDATING:
         return job
-    report = _checker(job).check(job.rows, progress=lambda done: _import_progress(job.pk, done))
+    checker = _checker(job)
+    results = checker.check_rows(job.rows, progress=lambda done: _import_progress(job.pk, done))
+    checked = imports.pack(results)
+    report = checker.dedupe(results)
     with transaction.atomic():
         job = _locked_job(job)
         if job.status != ImportJob.Status.VALIDATING:
@@ -608,9 +613,20 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
         job.status = ImportJob.Status.VALIDATED
         job.valid_rows, job.error_rows = len(report.valid), len(report.invalid)
         job.rows_done = job.total_rows
-        job.report = report.as_json()
+        job.report, job.checked = report.as_json(), checked
         job.validated_at = timezone.now()
-        job.save(update_fields=["status", "valid_rows", "error_rows", "rows_done", "report", "validated_at", "failure"])
+        job.save(
+            update_fields=[
+                "status",
+                "valid_rows",
+                "error_rows",
+                "rows_done",
+                "report",
+                "checked",
+                "validated_at",
+                "failure",
+            ]
+        )
     return job
 
 
@@ -671,6 +687,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             job = (
                 ImportJob.objects.select_for_update(of=("self",))
                 .select_related("source", "team", "created_by")
+                .defer("rows")
                 .get(pk=job_id)
             )
             if job.status != ImportJob.Status.IMPORTING:
@@ -689,12 +706,31 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     return job
 
 
+def _recheck(job: ImportJob) -> tuple[imports.Report, list[dict]]:
+    """The file's rows checked again for duplicates, since other imports and reps may have added some of
+    these people after validation; and the error report of the whole file. The checks of each row's own
+    cells are not repeated: their outcome is kept on the job."""
+    checker = _checker(job)
+    # A job validated before the checked rows were kept has none: check its rows again in full.
+    checked = job.checked or imports.pack(checker.check_rows(job.rows))
+    numbers = {number for number, _values in checked}
+    report = checker.dedupe(imports.unpack(checked, {}))
+    if report.invalid:
+        # The cells of the rows that became duplicates, for the report (the file is megabytes: read it only now).
+        cells = dict(job.rows)
+        for row in report.invalid:
+            row.cells = cells[row.number]
+    entries = [entry for entry in job.report if entry["row"] not in numbers] + report.as_json()
+    entries.sort(key=lambda entry: entry["row"])
+    return report, entries
+
+
 def _import_rows(job: ImportJob) -> None:
-    report = _checker(job).check(job.rows)
+    report, entries = _recheck(job)
     if job.mode == ImportJob.Mode.ALL and report.invalid:
         # Someone else imported some of these people since validation: nothing is written.
         job.status = ImportJob.Status.VALIDATED
-        job.valid_rows, job.error_rows, job.report = len(report.valid), len(report.invalid), report.as_json()
+        job.valid_rows, job.error_rows, job.report = len(report.valid), len(entries), entries
         job.failure = _(
             "%(count)s rows became duplicates after validation; nothing was imported. Check the report."
         ) % {"count": len(report.invalid)}
@@ -706,52 +742,66 @@ def _import_rows(job: ImportJob) -> None:
     for row in report.valid:
         v = row.values
         if v["company_key"] not in companies and v["company_key"] not in new_companies:
-            new_companies[v["company_key"]] = Company(
-                name=v["company_name"],
-                name_key=v["company_key"],
-                industry_id=v["industry_id"],
-                employee_count=v["employee_count"],
-                prefecture=v["prefecture"],
-                website=v["website"],
+            new_companies[v["company_key"]] = (
+                v["company_name"],
+                v["company_key"],
+                v["industry_id"],
+                v["employee_count"],
+                v["prefecture"],
+                v["website"],
             )
-    created = Company.objects.bulk_create(list(new_companies.values()), batch_size=IMPORT_BATCH)
-    companies.update({company.name_key: company.pk for company in created})
+    company_ids = copy_insert(
+        Company,
+        ("name", "name_key", "industry_id", "employee_count", "prefecture", "website"),
+        new_companies.values(),
+    )
+    companies.update(zip(new_companies, company_ids, strict=True))
 
     done = 0
     for start in range(0, len(report.valid), IMPORT_BATCH):
         batch = report.valid[start : start + IMPORT_BATCH]
-        leads = Lead.objects.bulk_create(
-            [
-                Lead(
-                    company_id=companies[row.values["company_key"]],
-                    last_name=row.values["last_name"],
-                    first_name=row.values["first_name"],
-                    department=row.values["department"],
-                    title=row.values["title"],
-                    email=row.values["email"],
-                    phone=row.values["phone"],
-                    phone_key=row.values["phone_key"],
-                    source_id=row.values["source_id"],
-                    campaign_id=row.values["campaign_id"],
-                    origin=row.values["origin"],
-                    team=job.team,
-                    status=S.NEW,
-                    next_approach_on=today,
+        lead_ids = copy_insert(
+            Lead,
+            (
+                "company_id",
+                "last_name",
+                "first_name",
+                "department",
+                "title",
+                "email",
+                "phone",
+                "phone_key",
+                "source_id",
+                "campaign_id",
+                "origin",
+            ),
+            (
+                (
+                    companies[v["company_key"]],
+                    v["last_name"],
+                    v["first_name"],
+                    v["department"],
+                    v["title"],
+                    v["email"],
+                    v["phone"],
+                    v["phone_key"],
+                    v["source_id"],
+                    v["campaign_id"],
+                    v["origin"],
                 )
-                for row in batch
-            ]
+                for v in (row.values for row in batch)
+            ),
+            team_id=job.team_id,
+            status=S.NEW,
+            next_approach_on=today,
         )
-        LeadEvent.objects.bulk_create(
-            [
-                LeadEvent(
-                    lead_id=lead.pk,
-                    kind=LeadEvent.Kind.CREATED,
-                    to_status=S.NEW,
-                    actor=job.created_by,
-                    note=f"import #{job.pk} row {row.number}",
-                )
-                for lead, row in zip(leads, batch, strict=True)
-            ]
+        copy_insert(
+            LeadEvent,
+            ("lead_id", "note"),
+            ((lead_id, f"import #{job.pk} row {row.number}") for lead_id, row in zip(lead_ids, batch, strict=True)),
+            kind=LeadEvent.Kind.CREATED,
+            to_status=S.NEW,
+            actor_id=job.created_by_id,
         )
         done += len(batch)
         _import_progress(job.pk, done)
@@ -760,10 +810,15 @@ def _import_rows(job: ImportJob) -> None:
     from dashboards.services import metrics_mark_dirty
 
     metrics_mark_dirty(days=[today] if report.valid else [])
+    if connection.vendor == "postgresql" and done >= ANALYZE_AFTER_ROWS:
+        # The planner's statistics lag behind a large import until autovacuum comes round; the next file's
+        # duplicate check would scan whole tables instead of using the email, phone and name indexes.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE leads_lead, leads_company")
     job.status = ImportJob.Status.DONE
-    job.valid_rows, job.error_rows, job.report = len(report.valid), len(report.invalid), report.as_json()
-    job.imported_rows, job.companies_created, job.rows_done = done, len(created), job.total_rows
-    job.rows = []
+    job.valid_rows, job.error_rows, job.report = len(report.valid), len(entries), entries
+    job.imported_rows, job.companies_created, job.rows_done = done, len(company_ids), job.total_rows
+    job.rows, job.checked = [], []
     job.finished_at = timezone.now()
     job.save()
 

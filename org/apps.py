@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class OrgConfig(AppConfig):
     name = "org"
     verbose_name = _("Organisation")
+
+    def ready(self):
+        from . import lookups  # noqa: F401  registers the ``__any`` lookup
