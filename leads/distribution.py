@@ -77,3 +77,69 @@ def lead_distribute(*, lead: Lead, actor: User | None = None) -> Lead:
     with translation.override(settings.LANGUAGE_CODE):
         note = _("Inbound distribution: %(rule)s") % {"rule": rule.name if rule is not None else _("round robin")}
     return lead_assign(lead=lead, owner=rep, actor=actor, note=note)
+
+
+def distribution_plan(*, leads: list[tuple[int, str, str]], team: Team | None) -> list[tuple[int | None, int | None]]:
+    """Owners for a batch of new leads, given (source id, company size band, origin) each, as
+    ``lead_distribute`` would pick them one by one: (owner id, team id) in the order given. Outbound leads
+    and pools with nobody on shift stay unowned in their team. Locks and moves the cursors of the pools it
+    uses; the caller writes the leads in the same transaction."""
+    rules = list(
+        DistributionRule.objects.filter(is_active=True)
+        .select_related("team")
+        .prefetch_related("reps")
+        # the rules' reps, in id order, as lead_distribute reads them
+        .order_by("sort_order", "id")
+    )
+    default_team = team if team is not None and team.is_inside_sales else None
+    if default_team is None:
+        default_team = Team.objects.filter(kind=Team.Kind.SDR).order_by("name", "id").first()
+    on_shift = User.objects.filter(is_active=True, role=User.Role.IS, on_shift=True)
+    pools: dict[str, dict] = {}
+    teams_of: dict[int, int | None] = {}
+    pool_of: dict[tuple[int, str], tuple[str | None, Team | None]] = {}
+    plan = []
+    for source_id, size_band, origin in leads:
+        if origin != Origin.INBOUND:
+            plan.append((None, team.pk if team is not None else None))
+            continue
+        key = (source_id, size_band)
+        if key not in pool_of:
+            rule = next(
+                (r for r in rules if r.source_id in (None, source_id) and r.size_band in ("", size_band or "-")),
+                None,
+            )
+            pool_team = rule.team if rule is not None else default_team
+            named = rule is not None and bool(rule.reps.all())
+            if pool_team is None:
+                pool_of[key] = (None, None)
+            else:
+                pool = f"rule:{rule.pk}" if named else f"team:{pool_team.pk}"
+                if pool not in pools:
+                    reps = (
+                        on_shift.filter(pk__in=[r.pk for r in rule.reps.all()])
+                        if named
+                        else on_shift.filter(team=pool_team)
+                    )
+                    rep_rows = list(reps.order_by("pk").values_list("pk", "team_id"))
+                    teams_of.update(rep_rows)
+                    pools[pool] = {"cursor": _locked_cursor(pool), "reps": [pk for pk, _team in rep_rows], "n": 0}
+                    pools[pool]["last"] = pools[pool]["cursor"].last_rep_id
+                pool_of[key] = (pool, pool_team)
+        pool, pool_team = pool_of[key]
+        if pool is None:
+            plan.append((None, team.pk if team is not None else None))
+            continue
+        state = pools[pool]
+        if not state["reps"]:
+            plan.append((None, pool_team.pk))
+            continue
+        rep = next_in_turn(state["reps"], state["last"])
+        state["last"], state["n"] = rep, state["n"] + 1
+        plan.append((rep, teams_of[rep] or pool_team.pk))
+    for state in pools.values():
+        if state["n"]:
+            cursor = state["cursor"]
+            cursor.last_rep_id, cursor.assigned = state["last"], cursor.assigned + state["n"]
+            cursor.save(update_fields=["last_rep", "assigned", "updated_at"])
+    return plan

@@ -674,10 +674,11 @@ IMPORT_LOCK_KEY = 0x4B4B_1D0C  # any constant; names this lock among the databas
 
 
 def import_job_run(*, job_id: int) -> ImportJob | None:
-    """Imports the job's rows in one transaction: every row checked again under the import lock (the
-    database may have changed since validation), then companies, leads and their "created" events
-    written in batches. All or nothing: a failure leaves no lead behind and the job failed with why.
-    Owners stay empty (the team's pool); fair distribution would hand each new lead out here."""
+    """Imports the job's rows in one transaction: the rows checked again for duplicates under the import
+    lock (the database may have changed since validation), then companies, leads and their "created"
+    events written in batches. All or nothing: a failure leaves no lead behind and the job failed with why.
+    Inbound leads are handed to the reps on shift in turn (``distribution_plan``); the rest wait in the
+    team's pool."""
     job = ImportJob.objects.filter(pk=job_id).first()
     if job is None or job.status != ImportJob.Status.IMPORTING:
         return job
@@ -725,6 +726,15 @@ def _recheck(job: ImportJob) -> tuple[imports.Report, list[dict]]:
     return report, entries
 
 
+def _size_bands(company_ids: set[int]) -> dict[int, str]:
+    bands = {}
+    ids = sorted(company_ids)
+    for start in range(0, len(ids), imports.QUERY_CHUNK):
+        chunk = ids[start : start + imports.QUERY_CHUNK]
+        bands.update(Company.objects.filter(id__any=chunk).values_list("id", "size_band"))
+    return bands
+
+
 def _import_rows(job: ImportJob) -> None:
     report, entries = _recheck(job)
     if job.mode == ImportJob.Mode.ALL and report.invalid:
@@ -756,13 +766,28 @@ def _import_rows(job: ImportJob) -> None:
         new_companies.values(),
     )
     companies.update(zip(new_companies, company_ids, strict=True))
+    size_bands = _size_bands({companies[row.values["company_key"]] for row in report.valid})
+    from .distribution import distribution_plan
+
+    # Inbound leads go to the reps on shift in turn, as the MA webhook's do; the import lock and the
+    # pools' cursor rows keep two imports (or an import and a webhook) from handing out the same turn.
+    owners = distribution_plan(
+        leads=[
+            (v["source_id"], size_bands.get(companies[v["company_key"]], ""), v["origin"])
+            for v in (row.values for row in report.valid)
+        ],
+        team=job.team,
+    )
 
     done = 0
     for start in range(0, len(report.valid), IMPORT_BATCH):
         batch = report.valid[start : start + IMPORT_BATCH]
+        batch_owners = owners[start : start + IMPORT_BATCH]
         lead_ids = copy_insert(
             Lead,
             (
+                "owner_id",
+                "team_id",
                 "company_id",
                 "last_name",
                 "first_name",
@@ -777,6 +802,8 @@ def _import_rows(job: ImportJob) -> None:
             ),
             (
                 (
+                    owner_id,
+                    team_id,
                     companies[v["company_key"]],
                     v["last_name"],
                     v["first_name"],
@@ -789,16 +816,18 @@ def _import_rows(job: ImportJob) -> None:
                     v["campaign_id"],
                     v["origin"],
                 )
-                for v in (row.values for row in batch)
+                for (owner_id, team_id), v in zip(batch_owners, (row.values for row in batch), strict=True)
             ),
-            team_id=job.team_id,
             status=S.NEW,
             next_approach_on=today,
         )
         copy_insert(
             LeadEvent,
-            ("lead_id", "note"),
-            ((lead_id, f"import #{job.pk} row {row.number}") for lead_id, row in zip(lead_ids, batch, strict=True)),
+            ("lead_id", "to_owner_id", "note"),
+            (
+                (lead_id, owner_id, f"import #{job.pk} row {row.number}")
+                for lead_id, (owner_id, _team_id), row in zip(lead_ids, batch_owners, batch, strict=True)
+            ),
             kind=LeadEvent.Kind.CREATED,
             to_status=S.NEW,
             actor_id=job.created_by_id,

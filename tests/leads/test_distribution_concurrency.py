@@ -129,3 +129,47 @@ def test_events_of_one_new_person_arriving_at_once_create_one_lead(team):
     assert (errors, sorted(statuses)) == ([], [201] * 5)
     assert (Lead.objects.count(), Company.objects.count(), TouchPoint.objects.count()) == (1, 1, 4)
     assert Lead.objects.get().owner.username == "sdr1"
+
+
+def inbound_file(prefix: str, n: int) -> bytes:
+    rows = [f"株式会社{prefix}{i},{prefix} 太郎{i},{prefix.lower()}{i}@example.jp\n" for i in range(n)]
+    return "".join(["会社名,氏名,メール\n", *rows]).encode()
+
+
+def import_ready(user, data: bytes):
+    from leads.models import ImportJob
+    from leads.services import import_job_create, import_job_set_columns, import_job_start, import_job_validate
+
+    job = import_job_create(actor=user, file_name="seminar.csv", data=data, source=source("seminar"))
+    import_job_set_columns(job=job, actor=user, columns=job.columns, queue=False)
+    job = import_job_validate(job_id=job.pk)
+    return import_job_start(job=job, actor=user, mode=ImportJob.Mode.ALL, queue=False)
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_imports_and_webhook_leads_at_once_share_the_turns_fairly(team, attempt):
+    """Two files of inbound leads import while three webhook leads are distributed: fifteen leads over
+    three reps on shift give each five, whatever order the transactions commit in."""
+    from leads.services import import_job_run
+
+    marketer = UserFactory(marketing=True)
+    first, second = import_ready(marketer, inbound_file("Alpha", 7)), import_ready(marketer, inbound_file("Beta", 5))
+    webhook = unowned(3)
+
+    errors = race(
+        [
+            lambda: import_job_run(job_id=first.pk),
+            lambda: import_job_run(job_id=second.pk),
+            *[lambda lead=lead: lead_distribute(lead=lead) for lead in webhook],
+        ],
+        threads=5,
+    )
+
+    assert errors == []
+    assert Lead.objects.count() == 15
+    assert not Lead.objects.filter(owner__isnull=True).exists()
+    assert Counter(Lead.objects.values_list("owner__username", flat=True)) == {"sdr1": 5, "sdr2": 5, "sdr3": 5}
+    assert DistributionCursor.objects.get().assigned == 15
+    # Each imported lead's creation names its owner; each webhook lead got one owner change.
+    assert LeadEvent.objects.filter(kind="created", to_owner__isnull=False).count() == 12
+    assert LeadEvent.objects.filter(kind="owner").count() == 3

@@ -511,3 +511,42 @@ def test_the_error_report_is_named_after_the_file(client, marketer, world, djang
     assert response["Content-Disposition"] == (
         "attachment; filename*=UTF-8''%E5%B1%95%E7%A4%BA%E4%BC%9A%E3%83%AA%E3%82%B9%E3%83%88-errors.csv"
     )
+
+
+def test_inbound_rows_are_handed_to_the_reps_on_shift_in_turn(marketer, sdr, django_capture_on_commit_callbacks):
+    reps = [UserFactory(username=f"sdr{n}", team=sdr) for n in (1, 2, 3)]
+    UserFactory(username="off", team=sdr, on_shift=False)
+    data = "会社名,氏名,メール\n" + "".join(f"株式会社ミドリ{i},緑川 {i}郎,midori{i}@example.jp\n" for i in range(7))
+    job = validated(
+        marketer,
+        data=data.encode(),
+        name="seminar.csv",
+        source=LeadSource.objects.get(code="seminar"),
+        team=sdr,
+        django_capture_on_commit_callbacks=django_capture_on_commit_callbacks,
+    )
+
+    job = imported(job, marketer, ImportJob.Mode.ALL, django_capture_on_commit_callbacks)
+
+    assert job.imported_rows == 7
+    owners = list(Lead.objects.order_by("pk").values_list("owner__username", flat=True))
+    assert owners == ["sdr1", "sdr2", "sdr3", "sdr1", "sdr2", "sdr3", "sdr1"]
+    assert set(Lead.objects.values_list("team", flat=True)) == {sdr.pk}
+    created = LeadEvent.objects.filter(kind="created").order_by("lead_id")
+    assert [event.to_owner_id for event in created] == [reps[i % 3].pk for i in range(7)]
+
+
+def test_an_outbound_list_stays_in_the_team_pool(marketer, sdr, django_capture_on_commit_callbacks):
+    UserFactory(username="sdr1", team=sdr)
+    job = validated(
+        marketer,
+        data="会社名,氏名\n株式会社ミドリ,緑川 一郎\n".encode(),
+        name="list.csv",
+        source=LeadSource.objects.get(code="house_list"),
+        team=sdr,
+        django_capture_on_commit_callbacks=django_capture_on_commit_callbacks,
+    )
+
+    imported(job, marketer, ImportJob.Mode.ALL, django_capture_on_commit_callbacks)
+
+    assert list(Lead.objects.values_list("owner", "team", "origin")) == [(None, sdr.pk, Origin.OUTBOUND)]
