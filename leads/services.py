@@ -472,7 +472,8 @@ def import_job_create(
     if team is not None and not team.is_inside_sales:
         raise field_error("team", _("Leads go to an inside-sales team."), code="team_not_is")
     try:
-        parsed = imports.read_file(name=file_name, data=data)
+        with imports.gc_paused():
+            parsed = imports.read_file(name=file_name, data=data)
     except imports.FileError as error:
         raise _file_error(error) from None
     job = ImportJob(
@@ -603,9 +604,10 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
     if job is None or job.status != ImportJob.Status.VALIDATING:
         return job
     checker = _checker(job)
-    results = checker.check_rows(job.rows, progress=lambda done: _import_progress(job.pk, done))
-    checked = imports.pack(results)
-    report = checker.dedupe(results)
+    with imports.gc_paused():
+        results = checker.check_rows(job.rows, progress=lambda done: _import_progress(job.pk, done))
+        checked = imports.pack(results)
+        report = checker.dedupe(results)
     with transaction.atomic():
         job = _locked_job(job)
         if job.status != ImportJob.Status.VALIDATING:
@@ -693,7 +695,8 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             )
             if job.status != ImportJob.Status.IMPORTING:
                 return job
-            _import_rows(job)
+            with imports.gc_paused():
+                _import_rows(job)
     except Exception as error:
         logger.exception("Lead import %s failed", job_id)
         with transaction.atomic():
