@@ -13,7 +13,7 @@ from .models import ApiToken, LoginThrottle, Team, User, WebhookDelivery, Webhoo
 from .services import api_token_revoke, login_throttle_clear
 from .webhooks import webhook_delivery_retry
 
-# The admin's login goes through the same failed-login counters as the login page, and says so when locked.
+# The admin's login is counted like any other (the backend does that); this form says when to try again.
 admin.site.login_form = AdminLoginForm
 
 
