@@ -1,4 +1,5 @@
 import hashlib
+import logging
 import math
 import secrets
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from .errors import field_error
 from .models import ApiToken, LoginThrottle, Team, User
 
 LAST_USED_PRECISION = timedelta(minutes=1)
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -193,6 +195,7 @@ def login_attempt_begin(*, username: str, ip_address: str | None) -> LoginAttemp
             throttle.last_ip_address = ip_address
         if throttle.failures >= limits[throttle.scope]:
             throttle.locked_until = now + timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
+            logger.warning("Logins locked until %s for %s %r", throttle.locked_until, throttle.scope, throttle.key)
         throttle.save()
     ip_throttle = throttles[1] if ip_address else None
     return LoginAttempt(
