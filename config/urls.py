@@ -7,16 +7,22 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.api import error_body
 from org import views as org_views
+from org.forms import LoginForm
 
 urlpatterns = [
     path("", org_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("leads/", include("leads.urls")),
     path("handoffs/", include("handoffs.urls")),
     path("deals/", include("opportunities.urls")),
     path("dashboards/", include("dashboards.urls")),
     path("profile/", org_views.profile, name="profile"),
+    path("profile/password/", org_views.PasswordChangeView.as_view(), name="password_change"),
     path("profile/tokens/<int:pk>/revoke/", org_views.token_revoke, name="token_revoke"),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

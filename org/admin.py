@@ -3,13 +3,18 @@ import json
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import ApiToken, Team, User, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from .services import api_token_revoke
+from .forms import AdminLoginForm
+from .models import ApiToken, LoginThrottle, Team, User, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .services import api_token_revoke, login_throttle_clear
 from .webhooks import webhook_delivery_retry
+
+# The admin's login is counted like any other (the backend does that); this form says when to try again.
+admin.site.login_form = AdminLoginForm
 
 
 class PicklistAdmin(admin.ModelAdmin):
@@ -148,4 +153,64 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
             request,
             ngettext("%(count)d delivery will be sent again.", "%(count)d deliveries will be sent again.", count)
             % {"count": count},
+        )
+
+
+class LockedNowFilter(admin.SimpleListFilter):
+    title = _("locked")
+    parameter_name = "locked"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Locked now")), ("no", _("Not locked"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "yes":
+            return queryset.filter(locked_until__gt=now)
+        if self.value() == "no":
+            return queryset.exclude(locked_until__gt=now)
+        return queryset
+
+
+@admin.register(LoginThrottle)
+class LoginThrottleAdmin(admin.ModelAdmin):
+    """Failed logins per username and per address; clearing one lets logins through again at once."""
+
+    list_display = ("scope", "key", "failures", "window_started_at", "locked_until", "locked_now", "last_attempt_at")
+    list_filter = (LockedNowFilter, "scope")
+    search_fields = ("key", "last_ip_address")
+    fields = (
+        "scope",
+        "key",
+        "failures",
+        "window_started_at",
+        "locked_until",
+        "last_attempt_at",
+        "last_ip_address",
+    )
+    readonly_fields = fields
+    actions = ("clear",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description=_("locked now"), boolean=True)
+    def locked_now(self, obj):
+        return obj.is_locked(timezone.now())
+
+    @admin.action(
+        description=_("Clear the selected lockouts (unlock and start counting again)"), permissions=["delete"]
+    )
+    def clear(self, request, queryset):
+        count = login_throttle_clear(throttles=queryset, actor=request.user)
+        self.message_user(
+            request, ngettext("%(count)d lockout cleared.", "%(count)d lockouts cleared.", count) % {"count": count}
         )

@@ -286,3 +286,35 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event} {self.event_id}"
+
+
+class LoginThrottle(models.Model):
+    """Failed logins for one username (as typed, whether or not such a user exists) or one client address,
+    counted from the window's first attempt. Reaching the limit locks logins there until ``locked_until``."""
+
+    class Scope(models.TextChoices):
+        ACCOUNT = "account", _("Username")
+        IP = "ip", _("IP address")
+
+    scope = models.CharField(_("counted per"), max_length=10, choices=Scope.choices)
+    key = models.CharField(_("username or address"), max_length=150)
+    failures = models.PositiveIntegerField(_("failed attempts"), default=0)
+    window_started_at = models.DateTimeField(_("counting since"))
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    last_ip_address = models.CharField(_("last attempt from"), max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["-last_attempt_at", "-id"]
+        verbose_name = _("login lockout")
+        verbose_name_plural = _("login lockouts")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="login_throttle_unique_key"),
+            models.CheckConstraint(name="login_throttle_scope_valid", condition=Q(scope__in=["account", "ip"])),
+        ]
+
+    def __str__(self):
+        return f"{self.get_scope_display()}: {self.key}"
+
+    def is_locked(self, now) -> bool:
+        return self.locked_until is not None and self.locked_until > now

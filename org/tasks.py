@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from . import webhooks
+from .services import login_throttle_purge_expired
 
 
 @shared_task(acks_late=True)
@@ -15,3 +16,8 @@ def dispatch_due_webhooks() -> int:
     for delivery_id in delivery_ids:
         deliver_webhook.delay(delivery_id)
     return len(delivery_ids)
+
+
+@shared_task
+def purge_login_throttles() -> int:
+    return login_throttle_purge_expired()

@@ -1,10 +1,12 @@
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,7 +15,7 @@ from handoffs.selectors import handoff_list
 from leads.selectors import lead_list
 from opportunities.selectors import opportunity_list
 
-from .forms import add_service_error
+from .forms import PasswordChangeForm, add_service_error
 from .selectors import api_token_list
 from .services import api_token_create, api_token_revoke
 
@@ -70,3 +72,19 @@ def token_revoke(request, pk):
     api_token_revoke(token=token, actor=request.user)
     messages.success(request, _("Key revoked: tools using it are refused from now on."))
     return redirect("profile")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """The password validators apply; the session stays (with a new key) and every other one ends."""
+
+    form_class = PasswordChangeForm
+    template_name = "org/password_change.html"
+    success_url = reverse_lazy("profile")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Password changed. Other browsers signed in as you have been logged out."))
+        return response

@@ -84,12 +84,35 @@ AUTH_USER_MODEL = "org.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+AUTHENTICATION_BACKENDS = ["org.backends.LockoutModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+
+# Login protection. Failed logins are counted per username typed (existing or not) and per client address
+# from the first failure on; reaching the limit within the window refuses every login there, right or wrong,
+# for the lockout period. The address limit is higher: an office logs in from one address.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_IP_FAILURE_LIMIT = env.int("LOGIN_IP_FAILURE_LIMIT", default=30)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# How many reverse proxies in front of the app append to X-Forwarded-For: the client's address is the one the
+# outermost trusted proxy saw. 0 trusts no header (REMOTE_ADDR is the client), so a client cannot pick its own.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+
+# A working day, then log in again; the cookie is never sent cross-site on a POST, nor readable by scripts
+# (htmx sends the CSRF token from the page, not the cookie).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # Japanese by default; English for everyone who prefers it. Weeks start on Monday (ISO).
 LANGUAGE_CODE = env("LANGUAGE_CODE", default="ja")
@@ -132,6 +155,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 170},
     },
     "metrics-close-day": {"task": "dashboards.tasks.close_day", "schedule": crontab(hour=0, minute=20)},
+    # Failed-login counters whose window and lockout have both ended are forgotten.
+    "login-throttles-purge": {
+        "task": "org.tasks.purge_login_throttles",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
     "alerts-evaluate": {"task": "dashboards.tasks.evaluate_alerts", "schedule": 300.0, "options": {"expires": 290}},
 }
 

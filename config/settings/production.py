@@ -11,8 +11,11 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
-SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
+LANGUAGE_COOKIE_SECURE = True
+# Production sits behind the TLS-terminating proxy (see SECURE_PROXY_SSL_HEADER): the client's address is
+# the one that proxy appends to X-Forwarded-For, not the proxy's own.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=1)
 X_FRAME_OPTIONS = "DENY"
 
 STORAGES = {
