@@ -15,10 +15,10 @@ A cell is the answer's status code, or
     NNNx   the role may see the object but the action is refused with NNN (a form error or a message):
            like every 401/403/404/405 and L cell, the database must be unchanged afterwards.
 
-Forms are posted empty, so an allowed write answers with its form errors (400) or, for actions without a
-form, does it (302/200); every request runs in a transaction that is rolled back, so the world is built
-once per module. Every 200 page a role opens must not name a lead, deal, mail request or import outside
-the role's scope (``SCOPE``), and every API list returns exactly the role's scope.
+Forms are posted empty (except those in ``FORMS``), so an allowed write answers with its form errors
+(400) or, for actions without a form, does it (302/200); every request runs in a transaction that is
+rolled back, so the world is built once per module. Every 200 page a role opens must not name a lead,
+deal, mail request or import outside the role's scope (``SCOPE``), and every API list returns exactly the role's scope.
 
 Not in the table: the Django admin's own pages. The admin has its own permission system (staff flag and
 model permissions, tested by Django); only its index is a row: staff get it, everyone else its sign-in.
@@ -142,6 +142,8 @@ class Row:
 
 
 R = Row
+# Rows posted with a valid form instead of an empty one, where an empty one would not reach the refusal.
+FORMS = {("opportunities:cs_detail", "post"): {"health": "red", "success_definition": "勤怠締めが1日で終わる"}}
 # The API lists: the ids each returns must be exactly the role's scope of that kind.
 API_LISTS = {
     "handoff-list": "handoffs",
@@ -233,8 +235,8 @@ MATRIX = [
     R("opportunities:log",           "post",   "deal_a",        "L    403  404  400  404  404  400  404  400"),
     R("opportunities:cs_list",       "get",    None,            "L    200  200  200  200  200  200  200  200"),
     R("opportunities:cs_detail",     "get",    "account",       "L    404  404  404  200  200  404  404  200"),
-    # An empty form only shows the page again; the FS rep's refusal to save is in tests/opportunities.
-    R("opportunities:cs_detail",     "post",   "account",       "L    404  404  404  200  200  404  404  200"),
+    # Posted with a valid form (FORMS): the FS rep who won the deal reads the account, CS keeps it.
+    R("opportunities:cs_detail",     "post",   "account",       "L    404  404  404  403  302  404  404  302"),
     R("opportunities:cs_expand",     "post",   "account",       "L    404  404  404  403  400  404  404  400"),
     # -- dashboards (managers, Marketing, administrators; alerts: everyone their own) --------------------------
     R("dashboards:funnel",           "get",    None,            "L    403  403  403  403  403  200  200  200"),
@@ -387,7 +389,7 @@ def call(w, row: Row, role: str):
     client = client_for(w, role)
     if url.startswith("/api/v1/") and row.method != "get":
         return getattr(client, row.method)(url, json.dumps({}), content_type="application/json")
-    return getattr(client, row.method)(url)
+    return getattr(client, row.method)(url, FORMS.get((row.url, row.method), {}))
 
 
 _ALL_DEALS = {"deal_a", "deal_b", "won_deal"}
