@@ -3,77 +3,22 @@
 import pytest
 
 from activities.selectors import activity_list
-from activities.services import activity_log
 from handoffs.models import Handoff
 from handoffs.selectors import handoff_get, handoff_list
-from handoffs.services import handoff_create_sql
 from leads.models import Lead
 from leads.selectors import lead_get, lead_list
 from opportunities.models import Opportunity
 from opportunities.selectors import cs_account_list, opportunity_get, opportunity_list
-from tests.leads.factories import LeadFactory, lead_in_status, lead_with_bant
-from tests.opportunities.factories import CSAccountFactory
-from tests.org.factories import TeamFactory, UserFactory
+from tests.worlds import visibility_world
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 ROLES = ["admin", "marketer", "rep_a", "rep_b", "manager_a", "manager_fs_b", "fs_a", "fs_b", "cs", "inactive"]
 
 
-def sql(lead, to_user):
-    return handoff_create_sql(
-        lead=lead, actor=lead.owner, to_user=to_user, heard="予算あり", why_now="", decision_process="", to_confirm=""
-    )
-
-
-def call(actor, **subject):
-    return activity_log(actor=actor, kind="call", direction="outbound", connected=True, **subject)
-
-
-def meeting(actor, opportunity):
-    return activity_log(actor=actor, kind="web_meeting", direction="outbound", opportunity=opportunity)
-
-
 @pytest.fixture
 def world():
-    """Two IS teams (A: SDR, B: BDR), each with a rep, an owned lead and a pooled lead; A's manager; two FS
-    reps with an SQL each (B's FS team has a manager); B's rep also has a won deal with a CS account."""
-    team_a, team_b = TeamFactory(name="A"), TeamFactory(name="B", bdr=True)
-    w = {
-        "admin": UserFactory(admin=True),
-        "marketer": UserFactory(marketing=True),
-        "rep_a": UserFactory(team=team_a),
-        "rep_b": UserFactory(team=team_b),
-        "manager_a": UserFactory(manager=True, manages=[team_a]),
-        "fs_a": UserFactory(fs=True),
-        "fs_b": UserFactory(fs=True),
-        "cs": UserFactory(cs=True),
-        "inactive": UserFactory(team=team_a, is_active=False),
-    }
-    w["manager_fs_b"] = UserFactory(manager=True, manages=[w["fs_b"].team])
-    w["a_own"] = LeadFactory(owner=w["rep_a"])
-    w["a_pool"] = LeadFactory(owner=None, team=team_a)
-    w["b_own"] = LeadFactory(owner=w["rep_b"])
-    w["b_pool"] = LeadFactory(owner=None, team=team_b)
-    w["h_a"] = sql(lead_with_bant(owner=w["rep_a"]), w["fs_a"])
-    w["h_b"] = sql(lead_with_bant(owner=w["rep_b"]), w["fs_b"])
-    w["sql_a"], w["deal_a"] = w["h_a"].lead, w["h_a"].opportunity
-    w["sql_b"], w["deal_b"] = w["h_b"].lead, w["h_b"].opportunity
-    w["won_lead"] = lead_in_status(Lead.Status.QUALIFIED, owner=w["rep_b"])
-    w["account"] = CSAccountFactory(
-        owner=w["cs"],
-        opportunity__owner=w["fs_b"],
-        opportunity__origin=Opportunity.Origin.SQL,
-        opportunity__origin_lead=w["won_lead"],
-        opportunity__company=w["won_lead"].company,
-    )
-    w["won_deal"] = w["account"].opportunity
-    w["call_a"] = call(w["rep_a"], lead=w["a_own"])
-    w["call_b"] = call(w["rep_b"], lead=w["b_own"])
-    w["meet_a"] = meeting(w["fs_a"], w["deal_a"])
-    w["meet_b"] = meeting(w["fs_b"], w["deal_b"])
-    w["meet_won"] = meeting(w["fs_b"], w["won_deal"])
-    return w
+    return visibility_world()
 
 
 def visible(queryset):

@@ -4,11 +4,16 @@ from datetime import date
 
 from django.utils import timezone
 
+from activities.services import activity_log
 from handoffs.services import handoff_create_sql
-from leads.models import LeadSource
+from leads.models import Lead, LeadSource
 from leads.services import company_create, lead_create, lead_update_bant
+from opportunities.models import Opportunity
 from org.models import Team
 from org.services import user_create
+from tests.leads.factories import LeadFactory, lead_in_status, lead_with_bant
+from tests.opportunities.factories import CSAccountFactory
+from tests.org.factories import TeamFactory, UserFactory
 
 PASSWORD = "world-pass-2024"
 
@@ -57,3 +62,58 @@ def sql(w, *, to="fs_a", name="山田", **kwargs):
         decision_process="部長→役員会",
         to_confirm="給与システム連携",
     )
+
+
+def _sql(lead, to_user):
+    return handoff_create_sql(
+        lead=lead, actor=lead.owner, to_user=to_user, heard="予算あり", why_now="", decision_process="", to_confirm=""
+    )
+
+
+def _call(actor, **subject):
+    return activity_log(actor=actor, kind="call", direction="outbound", connected=True, **subject)
+
+
+def _meeting(actor, opportunity):
+    return activity_log(actor=actor, kind="web_meeting", direction="outbound", opportunity=opportunity)
+
+
+def visibility_world() -> dict:
+    """Two IS teams (A: SDR, B: BDR), each with a rep, an owned lead and a pooled lead; A's manager; two FS
+    reps with an SQL each (B's FS team has a manager); B's rep also has a won deal with a CS account."""
+    team_a, team_b = TeamFactory(name="A"), TeamFactory(name="B", bdr=True)
+    w = {
+        "admin": UserFactory(admin=True),
+        "marketer": UserFactory(marketing=True),
+        "rep_a": UserFactory(team=team_a),
+        "rep_b": UserFactory(team=team_b),
+        "manager_a": UserFactory(manager=True, manages=[team_a]),
+        "fs_a": UserFactory(fs=True),
+        "fs_b": UserFactory(fs=True),
+        "cs": UserFactory(cs=True),
+        "inactive": UserFactory(team=team_a, is_active=False),
+    }
+    w["manager_fs_b"] = UserFactory(manager=True, manages=[w["fs_b"].team])
+    w["a_own"] = LeadFactory(owner=w["rep_a"])
+    w["a_pool"] = LeadFactory(owner=None, team=team_a)
+    w["b_own"] = LeadFactory(owner=w["rep_b"])
+    w["b_pool"] = LeadFactory(owner=None, team=team_b)
+    w["h_a"] = _sql(lead_with_bant(owner=w["rep_a"]), w["fs_a"])
+    w["h_b"] = _sql(lead_with_bant(owner=w["rep_b"]), w["fs_b"])
+    w["sql_a"], w["deal_a"] = w["h_a"].lead, w["h_a"].opportunity
+    w["sql_b"], w["deal_b"] = w["h_b"].lead, w["h_b"].opportunity
+    w["won_lead"] = lead_in_status(Lead.Status.QUALIFIED, owner=w["rep_b"])
+    w["account"] = CSAccountFactory(
+        owner=w["cs"],
+        opportunity__owner=w["fs_b"],
+        opportunity__origin=Opportunity.Origin.SQL,
+        opportunity__origin_lead=w["won_lead"],
+        opportunity__company=w["won_lead"].company,
+    )
+    w["won_deal"] = w["account"].opportunity
+    w["call_a"] = _call(w["rep_a"], lead=w["a_own"])
+    w["call_b"] = _call(w["rep_b"], lead=w["b_own"])
+    w["meet_a"] = _meeting(w["fs_a"], w["deal_a"])
+    w["meet_b"] = _meeting(w["fs_b"], w["deal_b"])
+    w["meet_won"] = _meeting(w["fs_b"], w["won_deal"])
+    return w
