@@ -328,7 +328,7 @@ def prepare(args) -> None:
     fs = User.objects.filter(username__startswith=f"{USERNAME_PREFIX}fs", role=User.Role.FS)
     today = timezone.localdate()
     # Each logged call moves its lead to a later day: a rep needs a queue as long as the calls of a run.
-    needed = int(args.duration / (MIN_CYCLE_SECONDS * max(args.think, 0.1))) + 20
+    needed = int(args.duration / (MIN_CYCLE_SECONDS * max(args.think, 0.1))) + 1
     shortest = min((lead_queue_counts(user=rep, today=today)["today"] for rep in reps), default=0)
     enough = (
         reps.count() >= args.reps
