@@ -84,7 +84,7 @@ BENCH_METRICS_PREFIX ?= kakehashi_bench_metrics
 BENCH_IMPORT_DB ?= kakehashi_bench_import
 BENCH_IMPORT_ROWS ?= 100000
 
-.PHONY: bench bench-is bench-metrics bench-dashboards bench-webhook bench-import
+.PHONY: bench bench-is bench-metrics bench-dashboards bench-webhook bench-import bench-soak
 
 ## Time the IS workspace (queue, lead page, call logging) on $(BENCH_DB); the first run generates it
 bench-is: install
@@ -114,5 +114,10 @@ bench-import: install
 ## Time every dashboard page on 3 years of history (bench-metrics' database; generated and rolled up if needed)
 bench-dashboards: install
 	$(BIN)/python -m bench.dashboards --prefix $(BENCH_METRICS_PREFIX)
+
+## Soak: 50 IS reps logging calls, 10 FS tools polling the API (gunicorn, Celery); every call checked afterwards
+BENCH_SOAK_SECONDS ?= 600
+bench-soak: install
+	$(BIN)/python -m bench.soak --duration $(BENCH_SOAK_SECONDS)
 
 bench: bench-is bench-metrics bench-dashboards bench-webhook bench-import

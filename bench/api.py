@@ -259,14 +259,14 @@ def _insert_sqls(*, count: int) -> int:
                 """
                 INSERT INTO leads_lead (
                     id, bant_budget, bant_authority, bant_needs, bant_timeframe, last_name, first_name,
-                    department, title, email, phone, origin, status, status_reason, next_approach_on,
+                    department, title, email, phone, phone_key, origin, status, status_reason, next_approach_on,
                     temperature, score, is_hot, hot_since, last_activity_at, created_at, updated_at,
                     campaign_id, company_id, owner_id, team_id, source_id, recycle_reason_id
                 )
                 SELECT
                     lead_id, '300万円', '部長', pg_temp.pick(%(needs)s::text[], r_needs), '来期',
                     pg_temp.pick(%(last_names)s::text[], r_name), pg_temp.pick(%(first_names)s::text[], r_first),
-                    '', '', 'sql' || n || '@c' || company_id || '.example.jp', '', 'inbound',
+                    '', '', 'sql' || n || '@c' || company_id || '.example.jp', '', '', 'inbound',
                     CASE WHEN outcome = 'rejected' THEN 'working' ELSE 'qualified' END, '',
                     CASE WHEN outcome = 'rejected' THEN (updated_at AT TIME ZONE 'Asia/Tokyo')::date + 14 END,
                     'A', 80, false, NULL, NULL, created_at - interval '30 days', updated_at,

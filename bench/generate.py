@@ -284,17 +284,19 @@ def _insert_companies(*, count: int) -> int:
     from django.db import transaction
 
     from leads.models import Industry
+    from leads.normalize import company_key
 
     with transaction.atomic(), _seeded_cursor() as cursor, _bulk_load(cursor, "leads_company"):
         # size_band and area are generated columns: PostgreSQL computes them from these.
         cursor.execute(
             """
             INSERT INTO leads_company
-                (id, name, industry_id, employee_count, prefecture, website, phone, created_at, updated_at)
+                (id, name, name_key, industry_id, employee_count, prefecture, website, phone, created_at, updated_at)
             SELECT
                 id,
                 '株式会社' || pg_temp.pick(%(stems)s::text[], r_stem) || pg_temp.pick(%(middles)s::text[], r_middle)
                     || pg_temp.pick(%(kinds)s::text[], r_kind),
+                '',  -- name_key: set below
                 CASE WHEN r_industry < 0.9 THEN pg_temp.pick(%(industries)s::bigint[], r_industry / 0.9) END,
                 -- Log-uniform from 1 to 5,000 employees: many small firms, a long tail of large ones.
                 CASE WHEN r_size < 0.97 THEN greatest(1, round(exp(r_size / 0.97 * ln(5000))))::int END,
@@ -327,6 +329,16 @@ def _insert_companies(*, count: int) -> int:
             },
         )
         inserted = cursor.rowcount
+        # The import's match key (leads.normalize.company_key), computed by the application for every name
+        # the draws can make, so the generated companies dedupe like saved ones.
+        names = [f"株式会社{s}{m}{k}" for s in COMPANY_STEMS for m in COMPANY_MIDDLES for k in COMPANY_KINDS]
+        cursor.execute(
+            "UPDATE leads_company AS c SET name_key = k.key "
+            "FROM unnest(%s::text[], %s::text[]) AS k(name, key) WHERE c.name = k.name",
+            [names, [company_key(name) for name in names]],
+        )
+        if cursor.rowcount != inserted:
+            raise RuntimeError(f"name_key set on {cursor.rowcount} of {inserted} companies")
         cursor.execute("SELECT setval(pg_get_serial_sequence('leads_company', 'id'), %s)", [count])
     return inserted
 
@@ -384,9 +396,9 @@ def _insert_leads(*, count: int, companies: int, today: date, org: dict) -> int:
             """
             INSERT INTO leads_lead (
                 id, bant_budget, bant_authority, bant_needs, bant_timeframe, last_name, first_name, department,
-                title, email, phone, origin, status, status_reason, next_approach_on, temperature, score, is_hot,
-                hot_since, last_activity_at, created_at, updated_at, campaign_id, company_id, owner_id, team_id,
-                source_id, recycle_reason_id
+                title, email, phone, phone_key, origin, status, status_reason, next_approach_on, temperature, score,
+                is_hot, hot_since, last_activity_at, created_at, updated_at, campaign_id, company_id, owner_id,
+                team_id, source_id, recycle_reason_id
             )
             SELECT
                 id, '', '',
@@ -398,6 +410,9 @@ def _insert_leads(*, count: int, companies: int, today: date, org: dict) -> int:
                 'lead' || id || '@c' || company_id || '.example.jp',
                 '0' || (70 + floor(r_phone * 30))::int || '-' || lpad((id * 7919 %% 10000)::text, 4, '0')
                     || '-' || lpad((id * 104729 %% 10000)::text, 4, '0'),
+                -- The import's match key (leads.normalize.phone_key): the same digits without the dashes.
+                '0' || (70 + floor(r_phone * 30))::int || lpad((id * 7919 %% 10000)::text, 4, '0')
+                    || lpad((id * 104729 %% 10000)::text, 4, '0'),
                 (%(source_origins)s::text[])[array_position(%(source_ids)s::bigint[], source_id)],
                 status,
                 CASE status

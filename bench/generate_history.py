@@ -660,9 +660,9 @@ def _insert_leads() -> int:
             """
             INSERT INTO leads_lead (
                 id, bant_budget, bant_authority, bant_needs, bant_timeframe, last_name, first_name, department,
-                title, email, phone, origin, status, status_reason, next_approach_on, temperature, score, is_hot,
-                hot_since, last_activity_at, created_at, updated_at, campaign_id, company_id, owner_id, team_id,
-                source_id, recycle_reason_id
+                title, email, phone, phone_key, origin, status, status_reason, next_approach_on, temperature, score,
+                is_hot, hot_since, last_activity_at, created_at, updated_at, campaign_id, company_id, owner_id,
+                team_id, source_id, recycle_reason_id
             )
             SELECT
                 p.id, bant_budget, bant_authority, bant_needs, bant_timeframe,
@@ -674,6 +674,9 @@ def _insert_leads() -> int:
                 'lead' || p.id || '@c' || company_id || '.example.jp',
                 '0' || (70 + floor(r_phone * 30))::int || '-' || lpad((p.id * 7919 %% 10000)::text, 4, '0')
                     || '-' || lpad((p.id * 104729 %% 10000)::text, 4, '0'),
+                -- The import's match key (leads.normalize.phone_key): the same digits without the dashes.
+                '0' || (70 + floor(r_phone * 30))::int || lpad((p.id * 7919 %% 10000)::text, 4, '0')
+                    || lpad((p.id * 104729 %% 10000)::text, 4, '0'),
                 origin, status, status_reason, next_approach_on, temperature,
                 CASE WHEN deal_at IS NOT NULL THEN 60 + floor(r_score * 40)::int ELSE floor(r_score * 80)::int END,
                 is_hot,
