@@ -21,7 +21,7 @@ from .models import Alert, AssetTarget, DirtyDay, KpiPlan, MetricValue, RollupSt
 from .planning import back_calculate
 from .rollup import contiguous_ranges, recompute, recompute_snapshots
 
-# Days recomputed per run at most, oldest first, so one run stays short after a large backfill.
+# Days recomputed per run at most, newest first, so one run stays short after a large backfill.
 ROLLUP_BATCH_DAYS = 62
 SLACK_TIMEOUT_SECONDS = 10
 # An alert Slack never got is offered again by later evaluations for this long, then left to the app.
@@ -66,14 +66,16 @@ def _locked_state() -> tuple[RollupState, datetime]:
 
 
 def metrics_rollup_dirty(*, today: date | None = None, batch: int = ROLLUP_BATCH_DAYS) -> RollupResult:
-    """Recomputes the dirty days (oldest first, at most ``batch``), their weeks and months, and today's
+    """Recomputes the dirty days (newest first, at most ``batch``), their weeks and months, and today's
     snapshots, in one transaction under the rollup lock: a run that dies leaves the days dirty and the
     rows as they were. A day changed while the run computed stays dirty for the next run."""
     today = today or timezone.localdate()
     with transaction.atomic():
         state, stamp = _locked_state()
-        claimed = list(DirtyDay.objects.order_by("day").values_list("day", "version")[:batch])
-        days = [day for day, _version in claimed]
+        # Newest first: today's figures are what people are looking at; a backlog of past days (a call
+        # also marks its lead's creation day) waits for the next runs instead of holding today back.
+        claimed = list(DirtyDay.objects.order_by("-day").values_list("day", "version")[:batch])
+        days = sorted(day for day, _version in claimed)
         if days:
             recompute(day_ranges=contiguous_ranges(days), stamp=stamp, today=today)
         recompute_snapshots(today=today, stamp=stamp)

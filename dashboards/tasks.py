@@ -21,7 +21,7 @@ RETRY = {
 
 @shared_task(**RETRY)
 def rollup_dirty_days() -> int:
-    """Recomputes what changed since the last run (oldest days first), then re-evaluates the alerts."""
+    """Recomputes what changed since the last run (newest days first), then re-evaluates the alerts."""
     result = services.metrics_rollup_dirty()
     if result.more:
         rollup_dirty_days.apply_async(countdown=1)
