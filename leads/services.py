@@ -6,11 +6,12 @@ from datetime import date, timedelta
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.utils import bulk_create_with_history
 
 from org.errors import field_error
+from org.history import records_actor
 from org.models import Team, User
 
 from . import imports
@@ -79,6 +80,7 @@ def company_create(
     return company
 
 
+@records_actor
 @transaction.atomic
 def lead_create(
     *,
@@ -163,6 +165,7 @@ def _transition(lead: Lead, *, to: str, actor: User | None, note: str = "", **ch
     return lead
 
 
+@records_actor
 @transaction.atomic
 def lead_start_working(*, lead: Lead, actor: User | None, note: str = "") -> Lead:
     """Idempotent: a lead already being worked stays as it is."""
@@ -173,6 +176,7 @@ def lead_start_working(*, lead: Lead, actor: User | None, note: str = "") -> Lea
     return _transition(lead, to=S.WORKING, actor=actor, note=note, next_approach_on=next_on)
 
 
+@records_actor
 @transaction.atomic
 def lead_set_next_approach(*, lead: Lead, actor: User | None, next_approach_on: date) -> Lead:
     lead = _locked(lead)
@@ -218,6 +222,7 @@ def recycle_approach_date(
     return LeadRecycle.Precision.WEEK, max(week_of_month_start(year, month, week), today + timedelta(days=1))
 
 
+@records_actor
 @transaction.atomic
 def lead_recycle(
     *,
@@ -278,6 +283,7 @@ def lead_recycle(
     return lead
 
 
+@records_actor
 @transaction.atomic
 def lead_nurture(*, lead: Lead, actor: User, reason: str, next_approach_on: date) -> Lead:
     if not reason.strip():
@@ -292,6 +298,7 @@ def lead_nurture(*, lead: Lead, actor: User, reason: str, next_approach_on: date
     )
 
 
+@records_actor
 @transaction.atomic
 def lead_disqualify(*, lead: Lead, actor: User, reason: str) -> Lead:
     if not reason.strip():
@@ -302,6 +309,7 @@ def lead_disqualify(*, lead: Lead, actor: User, reason: str) -> Lead:
     return _transition(lead, to=S.DISQUALIFIED, actor=actor, note=reason, status_reason=reason.strip())
 
 
+@records_actor
 @transaction.atomic
 def lead_qualify(*, lead: Lead, actor: User) -> Lead:
     """Marks the lead as an SQL. Only the SQL handoff calls this, inside its own transaction."""
@@ -340,6 +348,7 @@ def temperature_for(*, budget: str, authority: str, needs: str, timeframe: str, 
     return ""
 
 
+@records_actor
 @transaction.atomic
 def lead_update_bant(
     *,
@@ -381,6 +390,7 @@ def lead_update_bant(
     return lead
 
 
+@records_actor
 @transaction.atomic
 def lead_assign(*, lead: Lead, owner: User | None, actor: User | None, note: str = "") -> Lead:
     """Gives the lead to an IS rep (or back to the team pool); idempotent."""
@@ -400,11 +410,15 @@ def lead_assign(*, lead: Lead, owner: User | None, actor: User | None, note: str
     return lead
 
 
+@transaction.atomic
 def lead_touch(*, lead: Lead, at) -> None:
-    """Records that someone worked the lead at ``at``; the mark only ever moves forward."""
-    Lead.objects.filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=at), pk=lead.pk).update(
-        last_activity_at=at
-    )
+    """Records that someone worked the lead at ``at``; the mark only ever moves forward. Saved on the locked
+    row (not ``update()``) so that the change history keeps up with it."""
+    lead = _locked(lead)
+    if lead.last_activity_at is not None and lead.last_activity_at >= at:
+        return
+    lead.last_activity_at = at
+    lead.save(update_fields=["last_activity_at", "updated_at"])
 
 
 # -- lead import ------------------------------------------------------------------------------------------
@@ -427,6 +441,7 @@ def _file_error(error: imports.FileError) -> ValidationError:
     return field_error("file", error.message, code=error.code, params=error.params)
 
 
+@records_actor
 @transaction.atomic
 def import_mapping_save(
     *, source: LeadSource, name: str, columns: dict, origin: str = "", team: Team | None = None, actor: User
@@ -452,6 +467,7 @@ def can_import_leads(user: User) -> bool:
     )
 
 
+@records_actor
 @transaction.atomic
 def import_job_create(
     *,
@@ -522,6 +538,7 @@ def _check_editable(job: ImportJob) -> None:
         )
 
 
+@records_actor
 @transaction.atomic
 def import_job_replace_file(*, job: ImportJob, actor: User, file_name: str, data: bytes) -> ImportJob:
     """The corrected file for the same import: same source and mapping, validated again."""
@@ -546,6 +563,7 @@ def _reset_report(job: ImportJob, *, total: int) -> None:
     job.report, job.failure, job.validated_at = [], "", None
 
 
+@records_actor
 @transaction.atomic
 def import_job_set_columns(
     *,
@@ -614,6 +632,7 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
     return job
 
 
+@records_actor
 @transaction.atomic
 def import_job_start(*, job: ImportJob, actor: User, mode: str, queue: bool = True) -> ImportJob:
     """ "Import all" only for a clean file; "only the valid rows" skips the reported ones. Queues the import."""
@@ -720,7 +739,8 @@ def _import_rows(job: ImportJob) -> None:
     done = 0
     for start in range(0, len(report.valid), IMPORT_BATCH):
         batch = report.valid[start : start + IMPORT_BATCH]
-        leads = Lead.objects.bulk_create(
+        # With their creation snapshots, in the same transaction: the history of an imported lead starts here.
+        leads = bulk_create_with_history(
             [
                 Lead(
                     company_id=companies[row.values["company_key"]],
@@ -739,7 +759,11 @@ def _import_rows(job: ImportJob) -> None:
                     next_approach_on=today,
                 )
                 for row in batch
-            ]
+            ],
+            Lead,
+            batch_size=IMPORT_BATCH,
+            default_user=job.created_by,
+            default_change_reason=f"import #{job.pk}",
         )
         LeadEvent.objects.bulk_create(
             [
@@ -771,6 +795,7 @@ def _import_rows(job: ImportJob) -> None:
 # --- Nurturing checkpoints -----------------------------------------------------------------------------------
 
 
+@records_actor
 @transaction.atomic
 def lead_checkpoint_mark(
     *, lead: Lead, checkpoint: NurturingCheckpoint, actor: User, outcome: str = LeadCheckpoint.Outcome.DONE
@@ -794,6 +819,7 @@ def lead_checkpoint_mark(
     return mark
 
 
+@records_actor
 @transaction.atomic
 def lead_checkpoint_unmark(*, lead: Lead, checkpoint: NurturingCheckpoint, actor: User) -> None:
     """Takes a mark back (a slip of the hand); the step is suggested again. Idempotent."""
@@ -806,6 +832,7 @@ def lead_checkpoint_unmark(*, lead: Lead, checkpoint: NurturingCheckpoint, actor
 # --- MQL quality feedback ------------------------------------------------------------------------------------
 
 
+@records_actor
 @transaction.atomic
 def lead_mql_review(
     *, lead: Lead, actor: User, verdict: str, reason: MqlRejectReason | None = None, note: str = ""
@@ -870,6 +897,7 @@ def _desired_send_check(*, day: date, at_time, now) -> None:
         raise field_error("desired_send_time", _("That time today has passed."), code="time_in_past")
 
 
+@records_actor
 @transaction.atomic
 def campaign_email_request_create(
     *,
@@ -930,6 +958,7 @@ def _locked_request(email_request: CampaignEmailRequest, actor: User) -> Campaig
     return CampaignEmailRequest.objects.select_for_update().get(pk=email_request.pk)
 
 
+@records_actor
 @transaction.atomic
 def campaign_email_request_accept(*, email_request: CampaignEmailRequest, actor: User) -> CampaignEmailRequest:
     """Marketing takes the request on. Idempotent."""
@@ -939,6 +968,7 @@ def campaign_email_request_accept(*, email_request: CampaignEmailRequest, actor:
     return _email_request_move(email_request, to=R.ACCEPTED, actor=actor, accepted_at=timezone.now())
 
 
+@records_actor
 @transaction.atomic
 def campaign_email_request_schedule(
     *, email_request: CampaignEmailRequest, actor: User, scheduled_for
@@ -959,6 +989,7 @@ def campaign_email_request_schedule(
     )
 
 
+@records_actor
 @transaction.atomic
 def campaign_email_request_mark_sent(*, email_request: CampaignEmailRequest, actor: User) -> CampaignEmailRequest:
     """The mail went out. Idempotent."""
@@ -968,6 +999,7 @@ def campaign_email_request_mark_sent(*, email_request: CampaignEmailRequest, act
     return _email_request_move(email_request, to=R.SENT, actor=actor, sent_at=timezone.now())
 
 
+@records_actor
 @transaction.atomic
 def campaign_email_request_decline(
     *, email_request: CampaignEmailRequest, actor: User, reason: str

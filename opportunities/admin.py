@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from org.admin import PicklistAdmin, ReadOnlyAdmin
 
@@ -76,7 +77,7 @@ class PhaseHistoryInline(admin.TabularInline):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(admin.ModelAdmin):
+class OpportunityAdmin(SimpleHistoryAdmin):
     """Phase, status and owner move through the app's transitions (gates, history)."""
 
     list_display = ("name", "company", "origin", "owner", "phase", "status", "amount", "next_action_on")
@@ -106,7 +107,7 @@ class PhaseHistoryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CSAccount)
-class CSAccountAdmin(admin.ModelAdmin):
+class CSAccountAdmin(SimpleHistoryAdmin):
     list_display = ("company", "owner", "contract_on", "contract_amount", "renewal_on", "health")
     list_filter = ("health",)
     search_fields = ("company__name",)
