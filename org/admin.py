@@ -3,9 +3,11 @@ import json
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import ApiToken, Team, User, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .services import api_token_revoke
@@ -22,6 +24,16 @@ class PicklistAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """A record's change history, to read: reverting to an old snapshot would write past the services'
+    transitions and checks (the setting hides the button; this refuses the form too)."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -25,7 +25,10 @@ from simple_history.models import HistoricalRecords
 _actor: contextvars.ContextVar = contextvars.ContextVar("history_actor", default=None)
 
 # Shown on no record page: they change with every save or are derived from other fields.
-HIDDEN_FIELDS = frozenset({"updated_at", "created_at"})
+HIDDEN_FIELDS = frozenset({"id", "updated_at", "created_at"})
+NO_VALUE = (None, "")
+# What a related record's name is made of, beyond its own row.
+STR_NEEDS = {"leads.Lead": ("company",), "opportunities.CSAccount": ("company",)}
 HISTORY_PAGE = 20
 HISTORY_MAX = 1000
 
@@ -156,7 +159,7 @@ def record_history(instance, *, limit: int = HISTORY_PAGE) -> RecordHistory:
     rendered for people (choice labels, the related record's name, local dates). One query for the snapshots
     and one per kind of related record."""
     model = type(instance)
-    fields = [f for f in tracked_fields(model) if f.name not in HIDDEN_FIELDS and f.editable and not f.primary_key]
+    fields = [f for f in tracked_fields(model) if f.name not in HIDDEN_FIELDS and f.editable]
     snapshots = list(
         model.history.filter(id=instance.pk)
         .select_related("history_user")
@@ -169,21 +172,27 @@ def record_history(instance, *, limit: int = HISTORY_PAGE) -> RecordHistory:
     wanted: dict = {}
     raw = []
     for snapshot, before in pairs:
-        diffs = []
-        for f in fields:
-            new = getattr(snapshot, f.attname)
-            old = getattr(before, f.attname) if before is not None and snapshot.history_type != "+" else None
-            if before is not None and snapshot.history_type != "+" and old == new:
-                continue
-            if snapshot.history_type == "+" and new in (None, ""):
-                continue
-            if snapshot.history_type == "-":
-                continue
-            diffs.append((f, old, new))
+        if snapshot.history_type == "-":
+            diffs = []
+        elif before is None or snapshot.history_type == "+":
+            # A creation (or the first snapshot kept): what it started with.
+            diffs = [
+                (f, None, getattr(snapshot, f.attname)) for f in fields if getattr(snapshot, f.attname) not in NO_VALUE
+            ]
+        else:
+            diffs = [
+                (f, getattr(before, f.attname), getattr(snapshot, f.attname))
+                for f in fields
+                if getattr(before, f.attname) != getattr(snapshot, f.attname)
+            ]
+        for f, old, new in diffs:
             if f.is_relation:
                 wanted.setdefault(f.related_model, set()).update(v for v in (old, new) if v is not None)
-        raw.append((snapshot, diffs))
-    related = {rel: rel._base_manager.in_bulk(list(pks)) for rel, pks in wanted.items()}
+        raw.append((snapshot, before is not None and snapshot.history_type == "~", diffs))
+    related = {
+        rel: rel._base_manager.select_related(*STR_NEEDS.get(rel._meta.label, ())).in_bulk(list(pks))
+        for rel, pks in wanted.items()
+    }
 
     entries = [
         HistoryEntry(
@@ -194,13 +203,13 @@ def record_history(instance, *, limit: int = HISTORY_PAGE) -> RecordHistory:
             changes=[
                 Change(
                     label=str(f.verbose_name),
-                    old=_display(f, old, related) if snapshot.history_type != "+" else "",
+                    old=_display(f, old, related) if shows_old else "",
                     new=_display(f, new, related),
                 )
                 for f, old, new in diffs
             ],
         )
-        for snapshot, diffs in raw
+        for snapshot, shows_old, diffs in raw
     ]
     return RecordHistory(entries=entries, has_more=has_more, next_limit=min(limit + HISTORY_PAGE * 5, HISTORY_MAX))
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from activities.services import activity_log
 from handoffs.models import Handoff
 from handoffs.services import handoff_accept, handoff_create_sql, handoff_feedback, opportunity_win
-from leads.models import ImportJob, Lead, LeadSource, Origin
+from leads.models import ImportJob, Lead, LeadSource, Origin, ScoringRule
 from leads.services import (
     import_job_create,
     import_job_set_columns,
@@ -19,10 +19,12 @@ from leads.services import (
     lead_create,
     lead_update_bant,
 )
+from leads.touchpoints import touch_point_receive
 from opportunities.models import CSAccount, Opportunity
 from opportunities.services import cs_account_update, opportunity_move, opportunity_update
 from org.history import record_history, record_replay, record_values, tracked_fields
 from tests.api.conftest import token_client
+from tests.helpers import NOW
 from tests.leads.factories import CompanyFactory, LeadFactory, lead_with_bant, source
 from tests.opportunities.factories import OpportunityFactory, service
 from tests.org.factories import UserFactory
@@ -232,3 +234,64 @@ def test_a_deal_replays_after_a_delete_as_gone(frozen):
     pk = deal.pk
     deal.delete()
     assert record_replay(Opportunity, pk) is None
+
+
+def test_scoring_and_hot_leads_are_recorded_as_the_system(frozen, is_rep):
+    ScoringRule.objects.all().delete()
+    ScoringRule.objects.create(name="Trial requested", kind="trial", points=30, makes_hot=True)
+    lead = LeadFactory(owner=is_rep, email="hanako@hikari.example.jp")
+
+    touch_point_receive(event_id="ev-1", kind="trial", occurred_at=NOW, email=lead.email, url="", payload={})
+
+    assert [(kind, user, changed) for kind, user, changed in snapshots(lead)][1:] == [
+        ("~", None, {"score": (0, 30)}),
+        ("~", None, {"is_hot": (False, True), "hot_since": (None, NOW)}),
+    ]
+    assert_replays(lead)
+
+
+def test_someone_who_may_not_see_the_lead_does_not_see_its_history(frozen, is_rep, client):
+    lead = LeadFactory(owner=is_rep)
+    client.force_login(UserFactory(fs=True))
+
+    assert client.get(reverse("leads:detail", args=[lead.pk])).status_code == 404
+
+
+def test_the_admin_shows_a_records_history_and_offers_no_revert(frozen, is_rep, manager, admin_client):
+    client = admin_client
+    lead = LeadFactory(owner=is_rep)
+    lead_assign(lead=lead, owner=None, actor=manager)
+
+    listing = client.get(reverse("admin:leads_lead_history", args=[lead.pk]))
+    snapshot = lead.history.order_by("history_id").first()
+    old = client.get(reverse("admin:leads_lead_simple_history", args=[lead.pk, snapshot.history_id]))
+
+    assert listing.status_code == 200
+    assert manager.username in listing.content.decode()
+    assert old.status_code == 200
+    assert 'name="_save"' not in old.content.decode()
+    reverted = client.post(
+        reverse("admin:leads_lead_simple_history", args=[lead.pk, snapshot.history_id]), {"last_name": "改ざん"}
+    )
+    lead.refresh_from_db()
+    assert (reverted.status_code, lead.owner_id, lead.last_name) == (403, None, "山田")
+
+
+def test_changes_read_as_people_write_them(frozen, fs_rep, phase):
+    deal = OpportunityFactory(owner=fs_rep)
+    frozen.shift(timedelta(hours=1))
+    opportunity_move(
+        opportunity=deal,
+        to_phase=phase("02"),
+        actor=fs_rep,
+        changes={"first_meeting_on": date(2026, 11, 20), "first_meeting_attendees": 1200},
+    )
+
+    newest = record_history(deal).entries[0]
+
+    assert {(c.label, c.old, c.new) for c in newest.changes} == {
+        ("phase", "01 First meeting set", "02 First meeting held"),
+        ("in phase since", "11/20/2026 10 a.m.", "11/20/2026 11 a.m."),
+        ("first meeting date", "—", "11/20/2026"),
+        ("first meeting attendees", "—", "1,200"),
+    }

@@ -138,6 +138,9 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-evaluate": {"task": "dashboards.tasks.evaluate_alerts", "schedule": 300.0, "options": {"expires": 290}},
 }
 
+# The change history is read-only in the admin: reverting would write past the services' transitions and checks.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 SLACK_WEBHOOK_URL = env("SLACK_WEBHOOK_URL", default="")
 # The MA tool signs each touch-point webhook with this secret; the webhook answers 503 while it is empty.
 TOUCHPOINT_WEBHOOK_SECRET = env("TOUCHPOINT_WEBHOOK_SECRET", default="")
