@@ -2,8 +2,11 @@
 and replaying a record's history gives the row as it is."""
 
 from datetime import date, timedelta
+from io import StringIO
 
 import pytest
+from django.apps import apps as django_apps
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -22,7 +25,7 @@ from leads.services import (
 from leads.touchpoints import touch_point_receive
 from opportunities.models import CSAccount, Opportunity
 from opportunities.services import cs_account_update, opportunity_move, opportunity_update
-from org.history import record_history, record_replay, record_values, tracked_fields
+from org.history import record_history, record_replay, record_values, snapshot_existing_rows, tracked_fields
 from tests.api.conftest import token_client
 from tests.helpers import NOW
 from tests.leads.factories import CompanyFactory, LeadFactory, lead_with_bant, source
@@ -295,3 +298,26 @@ def test_changes_read_as_people_write_them(frozen, fs_rep, phase):
         ("first meeting date", "—", "11/20/2026"),
         ("first meeting attendees", "—", "1,200"),
     }
+
+
+def test_the_import_command_records_the_user_it_imports_as(frozen, marketer, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text("会社名,氏名,メール\n株式会社ワカバ,原 玲奈,hara@wakaba.jp\n", encoding="utf-8")
+
+    call_command("import_leads", str(path), "--source", "house_list", "--user", marketer.username, stdout=StringIO())
+
+    lead = Lead.objects.get(email="hara@wakaba.jp")
+    assert [(kind, user) for kind, user, _ in snapshots(lead)] == [("+", marketer)]
+    assert_replays(lead)
+
+
+def test_rows_from_before_the_history_get_a_starting_snapshot(frozen, is_rep):
+    lead = LeadFactory(owner=is_rep)
+    kept = LeadFactory(owner=is_rep)
+    lead.history.all().delete()
+
+    snapshot_existing_rows(django_apps, "leads", "Lead")
+
+    assert [(s.history_type, s.history_change_reason) for s in lead.history.all()] == [("+", "before history")]
+    assert kept.history.count() == 1
+    assert_replays(lead)
