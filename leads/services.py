@@ -8,10 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.utils import bulk_create_with_history
 
 from org.errors import field_error
-from org.history import records_actor
+from org.history import history_snapshot_rows, records_actor
 from org.models import Team, User
 
 from . import imports
@@ -739,8 +738,7 @@ def _import_rows(job: ImportJob) -> None:
     done = 0
     for start in range(0, len(report.valid), IMPORT_BATCH):
         batch = report.valid[start : start + IMPORT_BATCH]
-        # With their creation snapshots, in the same transaction: the history of an imported lead starts here.
-        leads = bulk_create_with_history(
+        leads = Lead.objects.bulk_create(
             [
                 Lead(
                     company_id=companies[row.values["company_key"]],
@@ -759,12 +757,11 @@ def _import_rows(job: ImportJob) -> None:
                     next_approach_on=today,
                 )
                 for row in batch
-            ],
-            Lead,
-            batch_size=IMPORT_BATCH,
-            default_user=job.created_by,
-            default_change_reason=f"import #{job.pk}",
+            ]
         )
+        # Their creation snapshots, copied by the database in the same transaction: an imported lead's
+        # history starts here.
+        history_snapshot_rows(Lead, [lead.pk for lead in leads], user=job.created_by, reason=f"import #{job.pk}")
         LeadEvent.objects.bulk_create(
             [
                 LeadEvent(
