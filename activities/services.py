@@ -9,11 +9,13 @@ from leads.models import Lead
 from leads.services import lead_set_next_approach, lead_start_working, lead_touch
 from opportunities.models import Opportunity
 from org.errors import field_error
+from org.history import records_actor
 from org.models import User
 
 from .models import Activity, CallOutcome
 
 
+@records_actor
 @transaction.atomic
 def activity_log(
     *,
@@ -65,7 +67,9 @@ def activity_log(
         if next_approach_on is not None:
             lead_set_next_approach(lead=lead, actor=actor, next_approach_on=next_approach_on)
     if opportunity is not None:
-        Opportunity.objects.filter(pk=opportunity.pk).exclude(last_activity_at__gte=occurred_at).update(
-            last_activity_at=occurred_at
-        )
+        # Saved on the locked row, not update()d, so that the deal's change history keeps up with it.
+        deal = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+        if deal.last_activity_at is None or deal.last_activity_at < occurred_at:
+            deal.last_activity_at = occurred_at
+            deal.save(update_fields=["last_activity_at", "updated_at"])
     return activity

@@ -201,8 +201,8 @@ def main(argv=None) -> None:
         sys.exit("The import benchmark empties the leads of its database: use one whose name contains 'bench'.")
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE leads_importjob, leads_leadevent, leads_lead, leads_company, leads_distributioncursor, "
-            "dashboards_dirtyday CASCADE"
+            "TRUNCATE leads_importjob, leads_leadevent, leads_lead, leads_historicallead, leads_company, "
+            "leads_distributioncursor, dashboards_dirtyday CASCADE"
         )
     team, _ = Team.objects.get_or_create(name="Bench SDR", defaults={"kind": Team.Kind.SDR})
     user, _ = User.objects.get_or_create(username="bench-marketing", defaults={"role": User.Role.MARKETING})

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from org.admin import HistoryAdmin
+
 from .models import FSCapacityRule, Handoff
 
 
 @admin.register(Handoff)
-class HandoffAdmin(admin.ModelAdmin):
+class HandoffAdmin(HistoryAdmin):
     """Handoffs are created and answered in the app; the admin reads them and can fix the note's text."""
 
     list_display = ("id", "kind", "lead", "from_user", "to_user", "status", "temperature", "feedback", "created_at")

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leads.models import Bant, Lead, Temperature
 from opportunities.models import Opportunity
+from org.history import tracked
 from org.models import SizeBand
 
 
@@ -77,6 +78,8 @@ class Handoff(Bant):
     feedback_at = models.DateTimeField(_("feedback at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = tracked(fk_fields=["lead", "opportunity", "from_user", "to_user", "to_team"])
 
     class Meta:
         ordering = ["-created_at", "-id"]

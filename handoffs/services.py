@@ -18,6 +18,7 @@ from opportunities.services import (
 )
 from org import webhooks
 from org.errors import field_error
+from org.history import records_actor
 from org.models import Team, User
 
 from .models import Handoff
@@ -32,6 +33,7 @@ def fs_capacity_status(*, user: User, size_band: str) -> tuple[int, int | None]:
     return fs_sql_count(user=user, size_band=size_band), fs_monthly_capacity(user=user, size_band=size_band)
 
 
+@records_actor
 @transaction.atomic
 def handoff_create_sql(
     *,
@@ -120,6 +122,7 @@ def _locked_pending(handoff: Handoff, actor: User) -> Handoff | None:
     return None
 
 
+@records_actor
 @transaction.atomic
 def handoff_accept(*, handoff: Handoff, actor: User) -> Handoff:
     """Idempotent: accepting an accepted handoff changes nothing; a rejected one cannot be accepted."""
@@ -137,6 +140,7 @@ def handoff_accept(*, handoff: Handoff, actor: User) -> Handoff:
     return handoff
 
 
+@records_actor
 @transaction.atomic
 def handoff_reject(*, handoff: Handoff, actor: User, reason: str) -> Handoff:
     """FS turns an SQL down: the deal closes as lost and the lead goes back to its IS rep's queue."""
@@ -164,6 +168,7 @@ def handoff_reject(*, handoff: Handoff, actor: User, reason: str) -> Handoff:
     return handoff
 
 
+@records_actor
 @transaction.atomic
 def handoff_feedback(*, handoff: Handoff, actor: User, feedback: str, reason: str = "") -> Handoff:
     """FS says, after the first meeting, whether it went as the handoff note promised. It can be revised."""
@@ -193,6 +198,7 @@ def recycle_team() -> Team:
     return team
 
 
+@records_actor
 @transaction.atomic
 def opportunity_send_back(
     *,
@@ -251,6 +257,7 @@ def opportunity_send_back(
     return handoff
 
 
+@records_actor
 @transaction.atomic
 def opportunity_win(
     *,
@@ -274,6 +281,7 @@ def opportunity_win(
         opportunity=opportunity,
         owner=cs_owner,
         renewal_on=renewal_on or _one_year_after(contract_on),
+        actor=actor,
     )
     handoff = Handoff(
         kind=Handoff.Kind.FS_TO_CS,

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from activities.selectors import lead_activity_list
 from leads.views import get_workable_lead, lead_action_done, lead_action_failed
 from org.forms import add_service_error
+from org.history import history_limit, record_history
 from org.models import User
 
 from .forms import FeedbackForm, RejectForm, SqlHandoffForm
@@ -76,6 +77,7 @@ def handoff_page_context(request, handoff: Handoff, **bound_forms) -> dict:
         "handoff": handoff,
         "activities": lead_activity_list(lead=handoff.lead) if handoff.lead_id else [],
         "is_recipient": is_recipient,
+        "record_changes": record_history(handoff, limit=history_limit(request)),
     }
     if is_recipient and handoff.status == Handoff.Status.PENDING:
         context["reject_form"] = bound_forms.get("reject_form") or RejectForm()

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from org.admin import PicklistAdmin, ReadOnlyAdmin
+from org.admin import HistoryAdmin, PicklistAdmin, ReadOnlyAdmin
 
 from .models import (
     Campaign,
@@ -102,7 +102,7 @@ class LeadEventInline(LeadRecycleInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(HistoryAdmin):
     """Status, owner and plan change through the app's transitions so every move is recorded."""
 
     list_display = ("full_name", "company", "status", "owner", "team", "next_approach_on", "temperature", "is_hot")

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from org.history import records_actor
 from org.models import Team, User
 
 from .models import DistributionCursor, DistributionRule, Lead, Origin
@@ -50,6 +51,7 @@ def next_in_turn(rep_ids: list[int], last_rep_id: int | None) -> int:
     return rep_ids[0]
 
 
+@records_actor
 @transaction.atomic
 def lead_distribute(*, lead: Lead, actor: User | None = None) -> Lead:
     """Gives an open, unowned inbound lead to the next IS rep on shift of its pool, or leaves it in the

@@ -5,6 +5,7 @@ from django.db.models import Case, Q, Value, When
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from org.history import tracked
 from org.models import Picklist, SizeBand
 
 from . import normalize
@@ -220,6 +221,8 @@ class Lead(Bant):
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = tracked(fk_fields=["company", "source", "campaign", "team", "owner", "recycle_reason"])
 
     class Meta:
         ordering = ["next_approach_on", "id"]

@@ -5,7 +5,7 @@ told at once, in the app and on Slack, by a task enqueued when the transaction c
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from .models import Lead, LeadEvent, ScoringRule, TouchPoint
@@ -56,7 +56,10 @@ def touch_point_score(*, touch_point: TouchPoint, now: datetime | None = None) -
         return []
     points = sum(rule.points for rule in fired)
     if points:
-        Lead.objects.filter(pk=touch_point.lead_id).update(score=F("score") + points, updated_at=now)
+        # On the locked row rather than update(score=F(...)), so that the change history keeps up with it.
+        lead = _locked(touch_point.lead)
+        lead.score += points
+        lead.save(update_fields=["score", "updated_at"])
     hot = [rule for rule in fired if rule.makes_hot]
     if hot:
         lead_make_hot(lead=touch_point.lead, reason=", ".join(rule.name for rule in hot), at=now)

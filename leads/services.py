@@ -6,12 +6,12 @@ from datetime import date, timedelta
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from org.bulk import copy_insert
 from org.errors import field_error
+from org.history import history_snapshot_rows, records_actor
 from org.models import Team, User
 
 from . import imports
@@ -80,6 +80,7 @@ def company_create(
     return company
 
 
+@records_actor
 @transaction.atomic
 def lead_create(
     *,
@@ -164,6 +165,7 @@ def _transition(lead: Lead, *, to: str, actor: User | None, note: str = "", **ch
     return lead
 
 
+@records_actor
 @transaction.atomic
 def lead_start_working(*, lead: Lead, actor: User | None, note: str = "") -> Lead:
     """Idempotent: a lead already being worked stays as it is."""
@@ -174,6 +176,7 @@ def lead_start_working(*, lead: Lead, actor: User | None, note: str = "") -> Lea
     return _transition(lead, to=S.WORKING, actor=actor, note=note, next_approach_on=next_on)
 
 
+@records_actor
 @transaction.atomic
 def lead_set_next_approach(*, lead: Lead, actor: User | None, next_approach_on: date) -> Lead:
     lead = _locked(lead)
@@ -219,6 +222,7 @@ def recycle_approach_date(
     return LeadRecycle.Precision.WEEK, max(week_of_month_start(year, month, week), today + timedelta(days=1))
 
 
+@records_actor
 @transaction.atomic
 def lead_recycle(
     *,
@@ -279,6 +283,7 @@ def lead_recycle(
     return lead
 
 
+@records_actor
 @transaction.atomic
 def lead_nurture(*, lead: Lead, actor: User, reason: str, next_approach_on: date) -> Lead:
     if not reason.strip():
@@ -293,6 +298,7 @@ def lead_nurture(*, lead: Lead, actor: User, reason: str, next_approach_on: date
     )
 
 
+@records_actor
 @transaction.atomic
 def lead_disqualify(*, lead: Lead, actor: User, reason: str) -> Lead:
     if not reason.strip():
@@ -303,6 +309,7 @@ def lead_disqualify(*, lead: Lead, actor: User, reason: str) -> Lead:
     return _transition(lead, to=S.DISQUALIFIED, actor=actor, note=reason, status_reason=reason.strip())
 
 
+@records_actor
 @transaction.atomic
 def lead_qualify(*, lead: Lead, actor: User) -> Lead:
     """Marks the lead as an SQL. Only the SQL handoff calls this, inside its own transaction."""
@@ -341,6 +348,7 @@ def temperature_for(*, budget: str, authority: str, needs: str, timeframe: str, 
     return ""
 
 
+@records_actor
 @transaction.atomic
 def lead_update_bant(
     *,
@@ -382,6 +390,7 @@ def lead_update_bant(
     return lead
 
 
+@records_actor
 @transaction.atomic
 def lead_assign(*, lead: Lead, owner: User | None, actor: User | None, note: str = "") -> Lead:
     """Gives the lead to an IS rep (or back to the team pool); idempotent."""
@@ -401,11 +410,15 @@ def lead_assign(*, lead: Lead, owner: User | None, actor: User | None, note: str
     return lead
 
 
+@transaction.atomic
 def lead_touch(*, lead: Lead, at) -> None:
-    """Records that someone worked the lead at ``at``; the mark only ever moves forward."""
-    Lead.objects.filter(Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=at), pk=lead.pk).update(
-        last_activity_at=at
-    )
+    """Records that someone worked the lead at ``at``; the mark only ever moves forward. Saved on the locked
+    row (not ``update()``) so that the change history keeps up with it."""
+    lead = _locked(lead)
+    if lead.last_activity_at is not None and lead.last_activity_at >= at:
+        return
+    lead.last_activity_at = at
+    lead.save(update_fields=["last_activity_at", "updated_at"])
 
 
 # -- lead import ------------------------------------------------------------------------------------------
@@ -429,6 +442,7 @@ def _file_error(error: imports.FileError) -> ValidationError:
     return field_error("file", error.message, code=error.code, params=error.params)
 
 
+@records_actor
 @transaction.atomic
 def import_mapping_save(
     *, source: LeadSource, name: str, columns: dict, origin: str = "", team: Team | None = None, actor: User
@@ -454,6 +468,7 @@ def can_import_leads(user: User) -> bool:
     )
 
 
+@records_actor
 @transaction.atomic
 def import_job_create(
     *,
@@ -525,6 +540,7 @@ def _check_editable(job: ImportJob) -> None:
         )
 
 
+@records_actor
 @transaction.atomic
 def import_job_replace_file(*, job: ImportJob, actor: User, file_name: str, data: bytes) -> ImportJob:
     """The corrected file for the same import: same source and mapping, validated again."""
@@ -549,6 +565,7 @@ def _reset_report(job: ImportJob, *, total: int) -> None:
     job.report, job.failure, job.validated_at = [], "", None
 
 
+@records_actor
 @transaction.atomic
 def import_job_set_columns(
     *,
@@ -632,6 +649,7 @@ def import_job_validate(*, job_id: int) -> ImportJob | None:
     return job
 
 
+@records_actor
 @transaction.atomic
 def import_job_start(*, job: ImportJob, actor: User, mode: str, queue: bool = True) -> ImportJob:
     """ "Import all" only for a clean file; "only the valid rows" skips the reported ones. Queues the import."""
@@ -824,6 +842,9 @@ def _import_rows(job: ImportJob) -> None:
             status=S.NEW,
             next_approach_on=today,
         )
+        # Their creation snapshots, copied by the database in the same transaction: an imported lead's
+        # history starts here.
+        history_snapshot_rows(Lead, lead_ids, user=job.created_by, reason=f"import #{job.pk}")
         copy_insert(
             LeadEvent,
             ("lead_id", "to_owner_id", "note"),
@@ -858,6 +879,7 @@ def _import_rows(job: ImportJob) -> None:
 # --- Nurturing checkpoints -----------------------------------------------------------------------------------
 
 
+@records_actor
 @transaction.atomic
 def lead_checkpoint_mark(
     *, lead: Lead, checkpoint: NurturingCheckpoint, actor: User, outcome: str = LeadCheckpoint.Outcome.DONE
@@ -881,6 +903,7 @@ def lead_checkpoint_mark(
     return mark
 
 
+@records_actor
 @transaction.atomic
 def lead_checkpoint_unmark(*, lead: Lead, checkpoint: NurturingCheckpoint, actor: User) -> None:
     """Takes a mark back (a slip of the hand); the step is suggested again. Idempotent."""
@@ -893,6 +916,7 @@ def lead_checkpoint_unmark(*, lead: Lead, checkpoint: NurturingCheckpoint, actor
 # --- MQL quality feedback ------------------------------------------------------------------------------------
 
 
+@records_actor
 @transaction.atomic
 def lead_mql_review(
     *, lead: Lead, actor: User, verdict: str, reason: MqlRejectReason | None = None, note: str = ""
@@ -957,6 +981,7 @@ def _desired_send_check(*, day: date, at_time, now) -> None:
         raise field_error("desired_send_time", _("That time today has passed."), code="time_in_past")
 
 
+@records_actor
 @transaction.atomic
 def campaign_email_request_create(
     *,
@@ -1017,6 +1042,7 @@ def _locked_request(email_request: CampaignEmailRequest, actor: User) -> Campaig
     return CampaignEmailRequest.objects.select_for_update().get(pk=email_request.pk)
 
 
+@records_actor
 @transaction.atomic
 def campaign_email_request_accept(*, email_request: CampaignEmailRequest, actor: User) -> CampaignEmailRequest:
     """Marketing takes the request on. Idempotent."""
@@ -1026,6 +1052,7 @@ def campaign_email_request_accept(*, email_request: CampaignEmailRequest, actor:
     return _email_request_move(email_request, to=R.ACCEPTED, actor=actor, accepted_at=timezone.now())
 
 
+@records_actor
 @transaction.atomic
 def campaign_email_request_schedule(
     *, email_request: CampaignEmailRequest, actor: User, scheduled_for
@@ -1046,6 +1073,7 @@ def campaign_email_request_schedule(
     )
 
 
+@records_actor
 @transaction.atomic
 def campaign_email_request_mark_sent(*, email_request: CampaignEmailRequest, actor: User) -> CampaignEmailRequest:
     """The mail went out. Idempotent."""
@@ -1055,6 +1083,7 @@ def campaign_email_request_mark_sent(*, email_request: CampaignEmailRequest, act
     return _email_request_move(email_request, to=R.SENT, actor=actor, sent_at=timezone.now())
 
 
+@records_actor
 @transaction.atomic
 def campaign_email_request_decline(
     *, email_request: CampaignEmailRequest, actor: User, reason: str

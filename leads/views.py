@@ -26,6 +26,7 @@ from handoffs.forms import SqlHandoffForm
 from handoffs.selectors import fs_rep_suggestions, lead_handoff_list
 from opportunities.selectors import company_opportunity_list
 from org.forms import add_service_error, report_unshown_errors
+from org.history import history_limit, record_history
 from org.models import User
 from org.services import user_set_on_shift
 
@@ -183,6 +184,7 @@ def lead_page_context(request, lead: Lead, **bound_forms) -> dict:
         handoffs=lead_handoff_list(lead=lead),
         deals=company_opportunity_list(company_id=lead.company_id),
         nurturing_steps=lead_nurturing_steps(lead=lead),
+        record_changes=record_history(lead, limit=history_limit(request)),
     )
     context["suggested_step"] = suggested_step(context["nurturing_steps"]) if lead.is_open else None
     if lead.origin == Origin.INBOUND:

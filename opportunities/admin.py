@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from org.admin import PicklistAdmin, ReadOnlyAdmin
+from org.admin import HistoryAdmin, PicklistAdmin, ReadOnlyAdmin
 
 from .gates import GATE_FIELDS, GATE_RULES
 from .models import CSAccount, LostReason, Opportunity, Phase, PhaseHistory, Service
@@ -76,7 +76,7 @@ class PhaseHistoryInline(admin.TabularInline):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(admin.ModelAdmin):
+class OpportunityAdmin(HistoryAdmin):
     """Phase, status and owner move through the app's transitions (gates, history)."""
 
     list_display = ("name", "company", "origin", "owner", "phase", "status", "amount", "next_action_on")
@@ -106,7 +106,7 @@ class PhaseHistoryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CSAccount)
-class CSAccountAdmin(admin.ModelAdmin):
+class CSAccountAdmin(HistoryAdmin):
     list_display = ("company", "owner", "contract_on", "contract_amount", "renewal_on", "health")
     list_filter = ("health",)
     search_fields = ("company__name",)

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Bant, Company, Lead
+from org.history import tracked
 from org.models import Picklist
 
 
@@ -135,6 +136,19 @@ class Opportunity(Bant):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    history = tracked(
+        fk_fields=[
+            "company",
+            "origin_lead",
+            "owner",
+            "phase",
+            "service",
+            "lost_reason",
+            "revived_from",
+            "created_by",
+        ]
+    )
+
     class Meta:
         ordering = ["next_action_on", "id"]
         verbose_name = _("opportunity")
@@ -229,6 +243,8 @@ class CSAccount(models.Model):
     expansion_notes = models.TextField(_("upsell / cross-sell chances"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = tracked(fk_fields=["opportunity", "company", "owner"])
 
     class Meta:
         ordering = ["renewal_on", "id"]

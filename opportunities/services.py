@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from leads.models import Company, Lead
 from org import webhooks
 from org.errors import field_error
+from org.history import records_actor
 from org.models import User
 
 from .gates import GATE_RULES, GateFailed, gate_failures
@@ -46,6 +47,7 @@ def first_phase() -> Phase:
     return phase
 
 
+@records_actor
 @transaction.atomic
 def opportunity_create(
     *,
@@ -86,6 +88,7 @@ def opportunity_create(
     return opportunity
 
 
+@records_actor
 @transaction.atomic
 def opportunity_update(*, opportunity: Opportunity, actor: User, data: dict) -> Opportunity:
     unknown = set(data) - set(EDITABLE_FIELDS)
@@ -124,6 +127,7 @@ def _check_order(current: Phase, target: Phase) -> None:
         )
 
 
+@records_actor
 @transaction.atomic
 def opportunity_move(
     *,
@@ -191,13 +195,17 @@ def won_phase() -> Phase:
     return Phase.objects.get(outcome=Phase.Outcome.WON, is_active=True)
 
 
+@records_actor
 @transaction.atomic
 def opportunity_close_lost(*, opportunity: Opportunity, actor: User, reason: LostReason, note: str = "") -> Opportunity:
     return opportunity_move(opportunity=opportunity, to_phase=lost_phase(), actor=actor, lost_reason=reason, note=note)
 
 
+@records_actor
 @transaction.atomic
-def cs_account_create(*, opportunity: Opportunity, owner: User | None, renewal_on: date | None = None) -> CSAccount:
+def cs_account_create(
+    *, opportunity: Opportunity, owner: User | None, renewal_on: date | None = None, actor: User | None = None
+) -> CSAccount:
     """One account per won deal; calling again returns the same account."""
     existing = CSAccount.objects.filter(opportunity=opportunity).first()
     if existing is not None:
@@ -222,6 +230,7 @@ def cs_account_create(*, opportunity: Opportunity, owner: User | None, renewal_o
 CS_EDITABLE_FIELDS = ("success_definition", "health", "renewal_on", "expansion_notes")
 
 
+@records_actor
 @transaction.atomic
 def cs_account_update(*, account: CSAccount, actor: User, data: dict) -> CSAccount:
     """CS keeps the customer's definition of success, health, renewal and expansion chances current."""

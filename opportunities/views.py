@@ -21,6 +21,7 @@ from handoffs.services import opportunity_send_back, opportunity_win
 from leads.models import Company
 from leads.services import company_create
 from org.forms import add_service_error, report_unshown_errors
+from org.history import history_limit, record_history
 from org.models import User
 
 from .filters import OpportunityFilter
@@ -108,6 +109,7 @@ def deal_page_context(request, deal: Opportunity, **bound_forms) -> dict:
         "history": phase_history_list(opportunity=deal),
         "activities": opportunity_activity_list(opportunity=deal),
         "handoffs": opportunity_handoff_list(opportunity=deal),
+        "record_changes": record_history(deal, limit=history_limit(request)),
         "can_send_back": deal.is_open
         and deal.origin_lead_id is not None
         and (user.pk == deal.owner_id or user.sees_everything or (user.role == User.Role.MANAGER and deal.is_stagnant)),
@@ -340,6 +342,7 @@ def _render_account(request, account, form, expansion_form, *, status=200):
         "form": form,
         "expansion_form": expansion_form,
         "handoffs": opportunity_handoff_list(opportunity=account.opportunity),
+        "record_changes": record_history(account, limit=history_limit(request)),
         "expansions": opportunity_list(user=request.user).filter(
             company=account.company, origin=Opportunity.Origin.SGL, created_at__gt=account.created_at
         ),

@@ -23,6 +23,7 @@ from django.db import NotSupportedError, transaction
 from django.db.models import CheckConstraint, Count, F, Max, Min, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from activities.models import Activity, CallOutcome
 from handoffs.models import Handoff
@@ -66,6 +67,7 @@ from leads.services import (
 )
 from opportunities.models import CSAccount, LostReason, Opportunity, Phase, PhaseHistory, Service
 from opportunities.services import cs_account_update, opportunity_close_lost, opportunity_create, opportunity_move
+from org.history import history_catch_up
 from org.models import SizeBand, Team, User
 from org.services import user_create
 
@@ -650,6 +652,8 @@ def demo_reset() -> None:
     keep.update(team=None)
     User.objects.exclude(pk__in=keep.values("pk")).delete()
     Team.objects.all().delete()
+    for model in (Handoff, CSAccount, Opportunity, Lead):
+        model.history.all().delete()
 
 
 class Clock:
@@ -767,6 +771,7 @@ class DemoBuilder:
             self.build_activities()
             self.build_touch_points()
             self.build_marketing_feedback()
+            self.catch_up_history()
         counts = self.counts()
         self.log("done")
         return DemoResult(logins=logins, counts=counts)
@@ -1122,7 +1127,7 @@ class DemoBuilder:
                 plan.lead.next_approach_on = self.asset_day()
         for plan in self.plans[:: max(1, len(self.plans) // 25)]:
             plan.lead.full_clean(exclude=["company", "source", "campaign", "team", "owner", "recycle_reason"])
-        leads = Lead.objects.bulk_create([p.lead for p in self.plans], batch_size=500)
+        leads = bulk_create_with_history([p.lead for p in self.plans], Lead, batch_size=500)
         for plan, lead in zip(self.plans, leads, strict=True):
             plan.lead = lead
             lead.created_at = plan.created_at
@@ -1611,6 +1616,12 @@ class DemoBuilder:
             f"backdated: {len(events)} lead events, {len(recycles)} recycles, {len(history)} phase changes, "
             f"{len(handoffs)} handoffs"
         )
+
+    def catch_up_history(self) -> None:
+        """The story backdates and rolls up with update(): one more snapshot per record it changed that way
+        keeps every record's history ending in its current values."""
+        for model in (Lead, Opportunity, Handoff, CSAccount):
+            history_catch_up(model, reason="demo")
 
     # -- activities ----------------------------------------------------------------------------------------
 

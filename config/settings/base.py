@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "simple_history",
     "org",
     "leads",
     "opportunities",
@@ -47,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Lets the change history name the signed-in user for writes made outside a service's actor.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "org.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -163,6 +166,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     "alerts-evaluate": {"task": "dashboards.tasks.evaluate_alerts", "schedule": 300.0, "options": {"expires": 290}},
 }
+
+# The change history is read-only in the admin: reverting would write past the services' transitions and checks.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 SLACK_WEBHOOK_URL = env("SLACK_WEBHOOK_URL", default="")
 # The MA tool signs each touch-point webhook with this secret; the webhook answers 503 while it is empty.

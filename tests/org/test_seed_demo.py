@@ -12,6 +12,7 @@ from handoffs.models import Handoff
 from leads.models import Company, Lead, LeadEvent, LeadRecycle
 from opportunities.models import CSAccount, Opportunity
 from org.demo import ADMIN_PASSWORD, DEMO_PASSWORD
+from org.history import record_replay, record_values
 from org.models import Team, User
 
 SMALL = ("--scale", "0.02", "--seed", "7")
@@ -102,6 +103,13 @@ def test_history_lies_in_the_past_on_working_days_in_business_hours(output):
     oldest = Lead.objects.order_by("created_at").values_list("created_at", flat=True).first()
     assert (now - oldest).days >= 30
     assert not Lead.objects.exclude(status=Lead.Status.NEW).filter(last_activity_at=None).exists()
+
+
+def test_every_record_of_the_story_replays_from_its_history_to_its_row(output):
+    for model in (Lead, Opportunity, Handoff, CSAccount):
+        rows = list(model.objects.order_by("pk"))
+        assert rows
+        assert [record_replay(model, row.pk) for row in rows] == [record_values(row) for row in rows]
 
 
 def test_a_second_run_without_reset_changes_nothing(output):
