@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from org.errors import field_error
 from org.models import Team, User
+from org.outbox import outbox_enqueue
 
 from . import imports
 from .dates import week_of_month_end, week_of_month_start, weeks_in_month
@@ -584,9 +585,7 @@ def import_job_set_columns(
     job.save(update_fields=JOB_FIELDS)
     _import_progress(job.pk, 0)
     if queue:
-        from .tasks import validate_import
-
-        transaction.on_commit(lambda: validate_import.delay(job.pk))
+        outbox_enqueue("leads.tasks.validate_import", job.pk)
     return job
 
 
@@ -640,9 +639,7 @@ def import_job_start(*, job: ImportJob, actor: User, mode: str, queue: bool = Tr
     job.save(update_fields=["mode", "status", "rows_done", "failure"])
     _import_progress(job.pk, 0)
     if queue:
-        from .tasks import run_import
-
-        transaction.on_commit(lambda: run_import.delay(job.pk))
+        outbox_enqueue("leads.tasks.run_import", job.pk)
     return job
 
 

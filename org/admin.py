@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import ApiToken, Team, User, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .models import ApiToken, OutboxMessage, Team, User, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .services import api_token_revoke
 from .webhooks import webhook_delivery_retry
 
@@ -149,3 +149,17 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
             ngettext("%(count)d delivery will be sent again.", "%(count)d deliveries will be sent again.", count)
             % {"count": count},
         )
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """Work set off by changes: a message not done after its attempts shows why in its last error."""
+
+    list_display = ("created_at", "task", "args", "attempts", "sent_at", "done_at", "available_at")
+    list_filter = (("done_at", admin.EmptyFieldListFilter), "task")
+    date_hierarchy = "created_at"
+    fields = (
+        *("task", "args", "created_at", "available_at", "attempts"),
+        *("lease_until", "sent_at", "done_at", "last_error"),
+    )
+    readonly_fields = fields

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import webhooks
+from . import outbox, webhooks
 
 
 @shared_task(acks_late=True)
@@ -15,3 +15,14 @@ def dispatch_due_webhooks() -> int:
     for delivery_id in delivery_ids:
         deliver_webhook.delay(delivery_id)
     return len(delivery_ids)
+
+
+@shared_task(acks_late=True)
+def run_outbox_message(message_id: int) -> bool:
+    return outbox.outbox_message_run(message_id=message_id)
+
+
+@shared_task
+def relay_outbox() -> int:
+    """Publishes again the outbox messages a broker outage, a lost message or a dead worker left undone."""
+    return outbox.outbox_relay()
