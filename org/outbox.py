@@ -132,7 +132,7 @@ def _claim(message_id: int) -> OutboxMessage | None:
             return None
         message.attempts += 1
         message.lease_until = now + lease()
-        message.available_at = max(message.available_at, message.lease_until)
+        message.available_at = message.lease_until
         message.save(update_fields=["attempts", "lease_until", "available_at"])
     return message
 
