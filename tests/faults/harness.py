@@ -4,6 +4,7 @@ stopped. A missing redis-server or initdb fails the test: the faults are what th
 
 import glob
 import os
+import re
 import shutil
 import signal
 import socket
@@ -120,6 +121,10 @@ class Worker:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def succeeded(self, task: str) -> int:
+        """How many ``task`` messages this worker has run to the end."""
+        return len(re.findall(rf"Task {re.escape(task)}\[[0-9a-f-]+\] succeeded", self.log()))
 
     def kill(self) -> int:
         """SIGKILL, as the OOM killer or a lost host would: no warm shutdown, nothing acknowledged."""

@@ -10,7 +10,6 @@ Redis hands out again after its visibility timeout, changes nothing more."""
 
 import csv
 import io
-import re
 import signal
 import threading
 from datetime import timedelta
@@ -39,11 +38,6 @@ from .harness import blocked_on_a_lock, other_session, sessions
 pytestmark = [pytest.mark.needs_postgres, pytest.mark.django_db(transaction=True)]
 
 FIGURE = ("metric", "grain", "period_start", "dimension", "dim_value", "numerator", "denominator", "computed_at")
-
-
-def succeeded(worker, task: str) -> int:
-    """How many ``task`` messages ``worker`` has run to the end."""
-    return len(re.findall(rf"Task {re.escape(task)}\[[0-9a-f-]+\] succeeded", worker.log()))
 
 
 def kill_while_blocked(workers, worker, locker, query_start: str) -> None:
@@ -86,10 +80,10 @@ def test_a_rollup_killed_mid_write_is_redone_by_the_next_run_and_its_redelivered
     worker = workers.start()
     rollup_dirty_days.delay()  # beat's next run
     workers.wait("the rollup to clear the mark", lambda: not DirtyDay.objects.exists())
-    workers.wait("the rollup to finish", lambda: succeeded(worker, "dashboards.tasks.rollup_dirty_days") == 1)
+    workers.wait("the rollup to finish", lambda: worker.succeeded("dashboards.tasks.rollup_dirty_days") == 1)
     rolled_up = set(MetricValue.objects.values_list(*FIGURE))
     private_redis.redeliver_unacknowledged()  # the killed worker's message, an hour later
-    workers.wait("the redelivered rollup", lambda: succeeded(worker, "dashboards.tasks.rollup_dirty_days") == 2)
+    workers.wait("the redelivered rollup", lambda: worker.succeeded("dashboards.tasks.rollup_dirty_days") == 2)
 
     # Nothing recomputed (the day's rows keep their computed_at); only today's snapshots are taken again.
     activities = {row for row in rolled_up if row[0] == "activities"}
@@ -138,7 +132,7 @@ def test_a_webhook_delivery_whose_worker_dies_mid_request_is_sent_again_and_succ
     assert dispatch_due_webhooks() == 1  # beat's sweeper
     workers.wait("the delivery to succeed", lambda: WebhookDelivery.objects.filter(status="succeeded").exists())
     private_redis.redeliver_unacknowledged()  # the killed worker's message, an hour later
-    workers.wait("the redelivered message", lambda: succeeded(worker, "org.tasks.deliver_webhook") == 2)
+    workers.wait("the redelivered message", lambda: worker.succeeded("org.tasks.deliver_webhook") == 2)
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("succeeded", 2, 200)
@@ -182,7 +176,7 @@ def test_an_import_killed_mid_write_leaves_nothing_and_the_relay_has_it_imported
     call_command("outbox_relay")  # what beat's relay-outbox does every 30 seconds
     workers.wait("the import to finish", lambda: ImportJob.objects.filter(pk=job.pk, status="done").exists())
     private_redis.redeliver_unacknowledged()  # the killed worker's message, an hour later
-    workers.wait("the redelivered message", lambda: succeeded(worker, "org.tasks.run_outbox_message") == 2)
+    workers.wait("the redelivered message", lambda: worker.succeeded("org.tasks.run_outbox_message") == 2)
     call_command("outbox_relay")
 
     job.refresh_from_db()
