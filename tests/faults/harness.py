@@ -234,12 +234,16 @@ class PrivateCluster:
 
     def init_and_start(self) -> None:
         self._run(self.initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
-        self._run(
-            self.pg_ctl, "-D", str(self.data), "-o", self._options(), "-l", str(self.directory / "log"), "-w", "start"
-        )
+        self._pg_ctl("start")
 
     def restart(self) -> None:
-        self._run(self.pg_ctl, "-D", str(self.data), "-o", self._options(), "-m", "fast", "-w", "restart")
+        """A fast restart: every session is cut, the server is back when this returns."""
+        self._pg_ctl("-m", "fast", "restart")
+
+    def _pg_ctl(self, *action: str) -> None:
+        # The server logs to a file: with its output on pg_ctl's pipe, pg_ctl's caller would wait for the server.
+        log = str(self.directory / "log")
+        self._run(self.pg_ctl, "-D", str(self.data), "-o", self._options(), "-l", log, "-w", *action)
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
