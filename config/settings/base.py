@@ -157,12 +157,14 @@ TOUCHPOINT_WEBHOOK_SECRET = env("TOUCHPOINT_WEBHOOK_SECRET", default="")
 # A signature older (or newer) than this is refused, so a captured request cannot be replayed later.
 TOUCHPOINT_WEBHOOK_TOLERANCE_SECONDS = env.int("TOUCHPOINT_WEBHOOK_TOLERANCE_SECONDS", default=300)
 
-# Throttling counts in the cache: Redis when configured, so every web worker shares the counts.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+# Throttling counts in the cache: Redis when configured, so every web worker shares the counts. Nothing in it
+# is needed to answer a request, so with Redis down a read misses and a write is dropped (config/cache.py).
+REDIS_CACHE = {
+    "BACKEND": "config.cache.ForgivingRedisCache",
+    "LOCATION": REDIS_URL,
+    "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
 }
+CACHES = {"default": REDIS_CACHE if REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
