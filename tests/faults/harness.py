@@ -139,8 +139,9 @@ class Workers:
 
     LEASE_SECONDS = 3
 
-    def __init__(self, broker_url: str, tmp_path: Path, **env):
-        self.broker_url, self.tmp_path, self.env = broker_url, tmp_path, env
+    def __init__(self, broker_url: str, tmp_path: Path, *, database: Callable[[str], str] = database_url, **env):
+        """``database(name)`` gives the worker's DATABASE_URL (by default the test database's)."""
+        self.broker_url, self.tmp_path, self.database, self.env = broker_url, tmp_path, database, env
         self.started: list[Worker] = []
 
     def start(self) -> Worker:
@@ -149,7 +150,7 @@ class Workers:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings.local",
-            "DATABASE_URL": database_url(name),
+            "DATABASE_URL": self.database(name),
             "REDIS_URL": self.broker_url,
             "SLACK_WEBHOOK_URL": "",
             "CONN_MAX_AGE": "0",

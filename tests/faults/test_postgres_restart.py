@@ -4,8 +4,11 @@ its connections open (CONN_MAX_AGE) and checks a kept connection before reusing 
 the first request after a restart reconnects instead of failing on the dead connection, also when nothing
 ran during the restart to find the connection broken.
 
+A Celery worker, which keeps its connection too, runs a task before and after the restarts: the first
+task after them succeeds, with no retry.
+
 The restart needs a PostgreSQL of the test's own: a private cluster holding a copy of the test database,
-served by a real gunicorn. The machine's PostgreSQL is never restarted."""
+served by a real gunicorn and worker. The machine's PostgreSQL is never restarted."""
 
 import os
 import subprocess
@@ -20,9 +23,10 @@ import pytest
 from django.conf import settings
 
 from org.services import api_token_create
+from org.tasks import relay_outbox
 from tests.org.factories import UserFactory
 
-from .harness import PrivateCluster, free_port, wait_for
+from .harness import PrivateCluster, Workers, free_port, wait_for
 
 pytestmark = [pytest.mark.needs_postgres, pytest.mark.django_db(transaction=True)]
 
@@ -84,6 +88,21 @@ def serve(tmp_path):
         process.wait(timeout=10)
 
 
+@pytest.fixture
+def workers(cluster, private_redis, tmp_path):
+    """Celery workers on the private cluster, keeping their connections like the app."""
+    cluster_workers = Workers(
+        private_redis.url,
+        tmp_path,
+        database=lambda name: cluster.url("kakehashi", application_name=name),
+        CONN_MAX_AGE="600",
+    )
+    try:
+        yield cluster_workers
+    finally:
+        cluster_workers.close()
+
+
 def status(url: str, headers: dict | None = None) -> int | str:
     try:
         with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5) as response:
@@ -99,11 +118,16 @@ def worker_pids(master: subprocess.Popen) -> set[int]:
     return {int(pid) for pid in out.split()}
 
 
-def test_the_app_serves_again_right_after_postgresql_restarts_without_being_restarted(cluster, serve):
+def test_the_app_and_a_worker_serve_again_right_after_postgresql_restarts_without_being_restarted(
+    cluster, serve, workers
+):
     _token, key = api_token_create(user=UserFactory(fs=True), name="load")
     cluster.copy_database("kakehashi")
     base, master = serve(cluster.url("kakehashi"))
     pids = worker_pids(master)
+    celery = workers.start()
+    relay_outbox.delay()  # a task that reads the database
+    workers.wait("the worker's first task", lambda: celery.succeeded("org.tasks.relay_outbox") == 1)
     results: list[tuple[float, int | str]] = []
     stop = threading.Event()
 
@@ -132,4 +156,7 @@ def test_the_app_serves_again_right_after_postgresql_restarts_without_being_rest
     # Restarted while the app is idle: its kept connection is dead, and the very first request must notice.
     cluster.restart()
     assert [status(f"{base}/api/v1/phases/", {"Authorization": f"Token {key}"}) for _ in range(3)] == [200] * 3
+    relay_outbox.delay()
+    workers.wait("the worker's task after the restarts", lambda: celery.succeeded("org.tasks.relay_outbox") == 2)
+    assert (celery.process.poll(), "raised unexpected" in celery.log()) == (None, False)
     assert (master.poll(), worker_pids(master)) == (None, pids)  # the same gunicorn worker served throughout
