@@ -54,6 +54,17 @@ def outbox_enqueue(task: str, *args) -> OutboxMessage:
     return message
 
 
+def outbox_enqueue_once(task: str, *args) -> OutboxMessage:
+    """``outbox_enqueue``, unless the same task with the same arguments already waits to run: for work that
+    is asked for again and again until it is done (an alert's Slack message, at each evaluation)."""
+    waiting = (
+        OutboxMessage.objects.filter(task=task, done_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+        .filter(args=list(args))
+        .first()
+    )
+    return waiting or outbox_enqueue(task, *args)
+
+
 def outbox_publish(*, message_id: int) -> bool:
     """Hands the message to the broker; False (logged, recorded) when the broker does not take it."""
     from .tasks import run_outbox_message  # the tasks module imports this one

@@ -20,6 +20,7 @@ from org.outbox import (
     MAX_ATTEMPTS,
     due_message_ids,
     outbox_enqueue,
+    outbox_enqueue_once,
     outbox_message_run,
     outbox_publish,
     outbox_relay,
@@ -133,3 +134,14 @@ def test_a_broker_that_refuses_leaves_the_message_for_the_relay_and_raises_nothi
     assert relay_command() == "Published 1 outbox messages."
     message.refresh_from_db()
     assert (message.sent_at, message.done_at, message.last_error) == (timezone.now(), timezone.now(), "")
+
+
+def test_work_asked_for_again_while_it_waits_is_queued_once(lead, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = outbox_enqueue_once(NOTIFY, lead.pk)
+        again = outbox_enqueue_once(NOTIFY, lead.pk)
+        other = outbox_enqueue_once(NOTIFY, lead.pk + 1)
+
+    assert (again.pk, other.pk != first.pk, OutboxMessage.objects.count(), len(callbacks)) == (first.pk, True, 2, 2)
+    OutboxMessage.objects.filter(pk=first.pk).update(done_at=timezone.now())
+    assert outbox_enqueue_once(NOTIFY, lead.pk).pk not in {first.pk, other.pk}  # done: asked for anew
