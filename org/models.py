@@ -311,6 +311,12 @@ class OutboxMessage(models.Model):
         indexes = [
             models.Index(fields=["available_at"], name="outbox_message_due", condition=Q(done_at__isnull=True)),
         ]
+        constraints = [
+            models.CheckConstraint(name="outbox_message_task_named", condition=~Q(task="")),
+            models.CheckConstraint(
+                name="outbox_message_done_not_leased", condition=Q(done_at__isnull=True) | Q(lease_until__isnull=True)
+            ),
+        ]
 
     def __str__(self):
         return f"{self.task}{tuple(self.args)!r}"
