@@ -17,6 +17,8 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from org.outbox import outbox_enqueue_once
+
 from .models import Alert, AssetTarget, DirtyDay, KpiPlan, MetricValue, RollupState, validate_rate
 from .planning import back_calculate
 from .rollup import contiguous_ranges, recompute, recompute_snapshots
@@ -148,14 +150,12 @@ def alerts_evaluate(*, today: date | None = None) -> AlertChanges:
             status=Alert.Status.RESOLVED, resolved_at=now
         )
         if settings.SLACK_WEBHOOK_URL:
-            from .tasks import notify_alert
-
-            # New alerts, and recent ones a lost message or exhausted retries left unsent.
+            # New alerts, and recent ones left unsent; one waiting message per alert is enough.
             unsent = Alert.objects.filter(
                 status=Alert.Status.OPEN, notified_at__isnull=True, opened_at__gte=now - SLACK_RESEND_WITHIN
             ).exclude(pk__in=cleared)
             for pk in sorted({*opened, *unsent.values_list("pk", flat=True)}):
-                transaction.on_commit(lambda pk=pk: notify_alert.delay(pk))
+                outbox_enqueue_once("dashboards.tasks.notify_alert", pk)
     return AlertChanges(opened=opened, resolved=cleared)
 
 

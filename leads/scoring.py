@@ -1,12 +1,14 @@
 """Scoring: after each touch point, the active rules of its kind are counted (in SQL, one query) and the ones
 it fires add their points and may make the lead hot. A hot lead tops its owner's queue, and the owner is
-told at once, in the app and on Slack, by a task enqueued when the transaction commits."""
+told at once, in the app and on Slack, by a task the transaction writes to the outbox."""
 
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+
+from org.outbox import outbox_enqueue
 
 from .models import Lead, LeadEvent, ScoringRule, TouchPoint
 from .services import _locked
@@ -77,7 +79,5 @@ def lead_make_hot(*, lead: Lead, reason: str, at: datetime | None = None) -> boo
     lead.is_hot, lead.hot_since = True, at or timezone.now()
     lead.save(update_fields=["is_hot", "hot_since", "updated_at"])
     LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.HOT, note=reason[:500])
-    from dashboards.tasks import notify_hot_lead
-
-    transaction.on_commit(lambda: notify_hot_lead.delay(lead.pk))
+    outbox_enqueue("dashboards.tasks.notify_hot_lead", lead.pk)
     return True

@@ -13,6 +13,7 @@ from org.bulk import copy_insert
 from org.errors import field_error
 from org.history import history_snapshot_rows, records_actor
 from org.models import Team, User
+from org.outbox import outbox_enqueue
 
 from . import imports
 from .dates import week_of_month_end, week_of_month_start, weeks_in_month
@@ -604,9 +605,7 @@ def import_job_set_columns(
     job.save(update_fields=JOB_FIELDS)
     _import_progress(job.pk, 0)
     if queue:
-        from .tasks import validate_import
-
-        transaction.on_commit(lambda: validate_import.delay(job.pk))
+        outbox_enqueue("leads.tasks.validate_import", job.pk)
     return job
 
 
@@ -676,9 +675,7 @@ def import_job_start(*, job: ImportJob, actor: User, mode: str, queue: bool = Tr
     job.save(update_fields=["mode", "status", "rows_done", "failure"])
     _import_progress(job.pk, 0)
     if queue:
-        from .tasks import run_import
-
-        transaction.on_commit(lambda: run_import.delay(job.pk))
+        outbox_enqueue("leads.tasks.run_import", job.pk)
     return job
 
 

@@ -11,7 +11,16 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from .forms import AdminLoginForm
-from .models import ApiToken, LoginThrottle, Team, User, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .models import (
+    ApiToken,
+    LoginThrottle,
+    OutboxMessage,
+    Team,
+    User,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from .services import api_token_revoke, login_throttle_clear
 from .webhooks import webhook_delivery_retry
 
@@ -226,3 +235,17 @@ class LoginThrottleAdmin(admin.ModelAdmin):
         self.message_user(
             request, ngettext("%(count)d lockout cleared.", "%(count)d lockouts cleared.", count) % {"count": count}
         )
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """Work set off by changes: a message not done after its attempts shows why in its last error."""
+
+    list_display = ("created_at", "task", "args", "attempts", "sent_at", "done_at", "available_at")
+    list_filter = (("done_at", admin.EmptyFieldListFilter), "task")
+    date_hierarchy = "created_at"
+    fields = (
+        *("task", "args", "created_at", "available_at", "attempts"),
+        *("lease_until", "sent_at", "done_at", "last_error"),
+    )
+    readonly_fields = fields

@@ -318,3 +318,37 @@ class LoginThrottle(models.Model):
 
     def is_locked(self, now) -> bool:
         return self.locked_until is not None and self.locked_until > now
+
+
+class OutboxMessage(models.Model):
+    """A task to run because of a change, written in the transaction of that change (the transactional
+    outbox), so it exists exactly when the change does. It is published to the broker after commit and
+    again by the relay until a worker has run it to the end: at least once, and the task runs once per
+    message because a worker claims the row before running it and marks it done after."""
+
+    task = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    available_at = models.DateTimeField(_("available at"), default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    lease_until = models.DateTimeField(_("leased until"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [
+            models.Index(fields=["available_at"], name="outbox_message_due", condition=Q(done_at__isnull=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(name="outbox_message_task_named", condition=~Q(task="")),
+            models.CheckConstraint(
+                name="outbox_message_done_not_leased", condition=Q(done_at__isnull=True) | Q(lease_until__isnull=True)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.task}{tuple(self.args)!r}"

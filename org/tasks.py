@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import webhooks
+from . import outbox, webhooks
 from .services import login_throttle_purge_expired
 
 
@@ -21,3 +21,14 @@ def dispatch_due_webhooks() -> int:
 @shared_task
 def purge_login_throttles() -> int:
     return login_throttle_purge_expired()
+
+
+@shared_task(acks_late=True)
+def run_outbox_message(message_id: int) -> bool:
+    return outbox.outbox_message_run(message_id=message_id)
+
+
+@shared_task
+def relay_outbox() -> int:
+    """Publishes again the outbox messages a broker outage, a lost message or a dead worker left undone."""
+    return outbox.outbox_relay()

@@ -17,6 +17,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -32,9 +33,6 @@ MAX_ATTEMPTS = 8
 TIMEOUT_SECONDS = 5
 FIRST_RETRY_AFTER = timedelta(seconds=30)
 LONGEST_RETRY_AFTER = timedelta(hours=1)
-# Longer than one request can last, so no second worker sends a delivery that is still in flight; if the
-# worker dies mid-request, the sweeper sends the delivery again once the lease has run out.
-LEASE = timedelta(minutes=2)
 # Deliveries left over are due the next minute; a bounded batch keeps one sweep from flooding the queue.
 SWEEP_BATCH = 500
 ERROR_EXCERPT_CHARS = 1000
@@ -110,7 +108,7 @@ def _deliver_after_commit(delivery_id: int) -> None:
     from .tasks import deliver_webhook  # the tasks module imports this one
 
     # Robust: once the change has committed, a broker outage must not turn the user's request into an
-    # error; the sweeper sends the delivery instead.
+    # error (the publish gives up within seconds, see the broker settings); the sweeper sends it instead.
     transaction.on_commit(lambda: deliver_webhook.delay(delivery_id), robust=True)
 
 
@@ -141,6 +139,12 @@ def webhook_delivery_retry(*, deliveries: QuerySet[WebhookDelivery]) -> int:
 
 
 # --- sending --------------------------------------------------------------------------------------------
+
+
+def lease() -> timedelta:
+    """Longer than one request can last, so no second worker sends a delivery that is still in flight; if the
+    worker dies mid-request, the sweeper sends the delivery again once the lease has run out."""
+    return timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
 
 
 def sign(secret: str, timestamp: int | str, body: bytes) -> str:
@@ -184,7 +188,7 @@ def _claim(delivery_id: int) -> WebhookDelivery | None:
             return None
         # Counted before sending, so a request that kills its worker still uses up an attempt.
         delivery.attempts += 1
-        delivery.next_attempt_at = now + LEASE
+        delivery.next_attempt_at = now + lease()
         delivery.save(update_fields=["attempts", "next_attempt_at"])
     return delivery
 

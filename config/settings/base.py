@@ -146,10 +146,26 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# A request publishes after its transaction commits; with Redis down or unreachable the publish must give up
+# within seconds (the transactional outbox publishes the message again later), never hang the request.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+# Workers keep retrying the broker after losing it at start-up or later, and take up work again by themselves.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# The outbox (org/outbox.py): a message not done this long after it was published is published again; a
+# worker running one holds it this long before it counts as dead (longer than the longest import).
+OUTBOX_RETRY_SECONDS = env.int("OUTBOX_RETRY_SECONDS", default=60)
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=900)
+# A webhook delivery being sent is held this long (longer than a request can last) before it is sent again.
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=120)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Copied into the database by beat at start-up (then editable in the admin).
 CELERY_BEAT_SCHEDULE = {
-    # The outbox sweeper: delivers webhooks whose enqueueing was lost (e.g. Redis was down) or are due a retry.
+    # The outbox relay: publishes again what a broker outage, a lost message or a dead worker left undone.
+    "relay-outbox": {"task": "org.tasks.relay_outbox", "schedule": 30.0, "options": {"expires": 25}},
+    # The webhook outbox sweeper: delivers webhooks whose enqueueing was lost (e.g. Redis was down) or are due a retry.
     "dispatch-due-webhooks": {"task": "org.tasks.dispatch_due_webhooks", "schedule": 60.0, "options": {"expires": 55}},
     # Metrics: the days whose facts changed, every few minutes (then the alerts); yesterday, after midnight.
     "metrics-rollup-dirty-days": {
@@ -176,12 +192,14 @@ TOUCHPOINT_WEBHOOK_SECRET = env("TOUCHPOINT_WEBHOOK_SECRET", default="")
 # A signature older (or newer) than this is refused, so a captured request cannot be replayed later.
 TOUCHPOINT_WEBHOOK_TOLERANCE_SECONDS = env.int("TOUCHPOINT_WEBHOOK_TOLERANCE_SECONDS", default=300)
 
-# Throttling counts in the cache: Redis when configured, so every web worker shares the counts.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+# Throttling counts in the cache: Redis when configured, so every web worker shares the counts. Nothing in it
+# is needed to answer a request, so with Redis down a read misses and a write is dropped (config/cache.py).
+REDIS_CACHE = {
+    "BACKEND": "config.cache.ForgivingRedisCache",
+    "LOCATION": REDIS_URL,
+    "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
 }
+CACHES = {"default": REDIS_CACHE if REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
