@@ -165,7 +165,7 @@ def test_an_import_killed_mid_write_leaves_nothing_and_the_relay_has_it_imported
     import_job_start(job=job, actor=marketer, mode="all")
     message = OutboxMessage.objects.get(task="leads.tasks.run_import")
 
-    kill_while_blocked(workers, doomed, locker, 'INSERT INTO "leads_leadevent"')
+    kill_while_blocked(workers, doomed, locker, 'COPY "leads_leadevent"')
 
     job.refresh_from_db()
     message.refresh_from_db()
