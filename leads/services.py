@@ -157,9 +157,12 @@ def _transition(lead: Lead, *, to: str, actor: User | None, note: str = "", **ch
             "updated_at",
         ]
     )
-    LeadEvent.objects.create(
+    event = LeadEvent(
         lead=lead, kind=LeadEvent.Kind.STATUS, from_status=from_status, to_status=to, actor=actor, note=note
     )
+    # The note is free text from the caller: checked like any field before anything is written.
+    event.full_clean(exclude=["lead", "actor", "from_owner", "to_owner"], validate_constraints=False)
+    event.save()
     return lead
 
 

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class OrgConfig(AppConfig):
     name = "org"
     verbose_name = _("Organisation")
+
+    def ready(self):
+        from .nul import prohibit_nul_in_text_fields
+
+        prohibit_nul_in_text_fields()
