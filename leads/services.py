@@ -242,6 +242,8 @@ def lead_recycle(
     """
     if not reason.is_active:
         raise field_error("reason", _("This reason is no longer in use."), code="reason_inactive")
+    if assignee is not None and assignee.role != User.Role.IS:
+        raise field_error("assignee", _("Leads are owned by inside-sales reps."), code="owner_not_is")
     today = timezone.localdate()
     precision, first_day = recycle_approach_date(
         today=today, approach_on=approach_on, year=year, month=month, week=week
