@@ -134,6 +134,11 @@ def _transition(lead: Lead, *, to: str, actor: User | None, note: str = "", **ch
             code="illegal_transition",
             params={"from": S(lead.status).label, "to": S(to).label},
         )
+    if lead.status == S.QUALIFIED and lead.opportunities.filter(status="open").exists():
+        # Only rejecting the SQL or closing its deal gives the lead back to Inside Sales.
+        raise ValidationError(
+            _("The lead is with Field Sales: its deal must be closed or the SQL rejected first."), code="sql_open"
+        )
     from_status = lead.status
     lead.status = to
     for field, value in changes.items():
