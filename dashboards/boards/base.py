@@ -5,7 +5,6 @@ A board reads the summary tables only (``dashboards.selectors``), never the fact
 whatever the size of the history.
 """
 
-import csv
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from org.models import Team
+from org.spreadsheet import SafeWriter
 
 from ..metrics import METRICS
 from ..models import Grain, MetricValue
@@ -204,7 +204,7 @@ def panel_csv(panel: Panel, filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     response.write("\ufeff")
-    writer = csv.writer(response)
+    writer = SafeWriter(response)
     writer.writerow(panel.columns)
     for row in panel.rows:
         writer.writerow([cell.csv_value for cell in row])
