@@ -467,6 +467,8 @@ def rep_shift(request, pk):
     return render(request, "leads/distribution.html#rep-row", {"row": row})
 
 
+@login_required
+@require_POST
 def import_columns(request, pk):
     job = _import_job_or_404(request, pk)
     form = ImportColumnsForm(request.POST, headers=job.headers)
