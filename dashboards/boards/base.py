@@ -81,6 +81,9 @@ class Period:
 TREND_PERIODS = {Grain.DAY: 14, Grain.WEEK: 12, Grain.MONTH: 12}
 
 
+PERIOD_RANGE = (date(1900, 1, 1), date(2999, 12, 31))
+
+
 class BoardForm(forms.Form):
     """The query string of a board. Bad values are reported on the page and the defaults used instead."""
 
@@ -89,6 +92,17 @@ class BoardForm(forms.Form):
     team = forms.ModelChoiceField(
         label=_("Team"), queryset=Team.objects.filter(kind__in=Team.IS_KINDS), required=False, empty_label=_("All")
     )
+
+    def clean_period(self):
+        """A board shows the periods before and after the one asked for: the calendar's first and last years
+        have none (Python's dates end at year 1 and 9999)."""
+        period = self.cleaned_data["period"]
+        if period is not None and not PERIOD_RANGE[0] <= period <= PERIOD_RANGE[1]:
+            raise forms.ValidationError(
+                _("Choose a day between %(first)s and %(last)s.") % {"first": PERIOD_RANGE[0], "last": PERIOD_RANGE[1]},
+                code="period_range",
+            )
+        return period
 
 
 @dataclass(frozen=True)
