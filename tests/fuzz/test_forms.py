@@ -427,3 +427,44 @@ def _same_route(url: str, fuzzed: str) -> bool:
     """The same route with other ids: /leads/7/log/ and /leads/9/log/."""
     a, b = url.strip("/").split("/"), fuzzed.strip("/").split("/")
     return len(a) == len(b) and all(x == y or (x.isdigit() and y.isdigit()) for x, y in zip(a, b, strict=True))
+
+
+# Query-string forms: filters, periods and pages, as the address bar lets anyone type them. Dates at the ends
+# of the calendar too: a period computed from them must not overflow.
+QUERY_FORMS = {
+    "leads:queue": ("admin", ["source", "campaign", "status", "temperature", "scope", "page"]),
+    "opportunities:list": ("admin", ["phase", "status", "origin", "service", "segment", "overdue", "stagnant", "page"]),
+    "handoffs:inbox": ("fs_a", ["status", "page"]),
+    "handoffs:my_sqls": ("rep", ["page"]),
+    "opportunities:cs_list": ("cs", ["page"]),
+    "leads:email_requests": ("marketer", ["status", "page"]),
+    "leads:mql_quality": ("admin", ["since", "until", "csv"]),
+    "dashboards:funnel": ("admin", ["grain", "period", "team", "csv"]),
+    "dashboards:records": ("admin", ["metric", "since", "until", "dimension", "value", "page"]),
+    "dashboards:planner": ("admin", ["month"]),
+    "dashboards:alerts": ("admin", ["status", "kind", "page"]),
+}
+QUERY_VALUES = [COMBINED, NUL, "x" * 5000, "0001-01-01", "9999-12-31", "-1", "99999999999999999999"]
+API_FILTERS = {
+    "/api/v1/opportunities/": ["phase", "service", "segment", "status", "stagnant", "updated_since", "cursor"],
+    "/api/v1/leads/": ["status", "updated_since", "cursor"],
+    "/api/v1/handoffs/": ["status", "kind", "mine", "updated_since"],
+    "/api/v1/activities/": ["kind", "lead", "opportunity", "updated_since"],
+    "/api/v1/metrics/": ["grain", "since", "until", "dimension"],
+}
+
+
+def test_hostile_query_strings(site):
+    for url_name, (user, params) in QUERY_FORMS.items():
+        client = client_for(site, user)
+        for param in params:
+            for value in QUERY_VALUES:
+                response = client.get(reverse(url_name), {param: value})
+                assert_safe(response, None, False, f"{url_name}?{param}={value[:20]!r}")
+    _token, key = api_token_create(user=site["admin"], name="fuzz")
+    api = Client(headers={"Authorization": f"Token {key}"})
+    for url, params in API_FILTERS.items():
+        for param in params:
+            for value in QUERY_VALUES:
+                response = api.get(url, {param: value})
+                assert response.status_code < 500, f"{url}?{param}={value[:20]!r}"

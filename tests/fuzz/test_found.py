@@ -207,3 +207,28 @@ def test_a_call_logged_with_a_stale_lead_leaves_a_handed_off_lead_qualified(w):
     activity_log(actor=w["rep"], lead=stale, kind="call", direction="outbound", connected=True)
 
     assert Lead.objects.get(pk=lead.pk).status == "qualified"
+
+
+# A board asked for the calendar's first day computed the period before it (year 0): a server error.
+def test_a_board_period_at_the_ends_of_the_calendar_is_reported_and_today_shown(w):
+    client = Client()
+    client.force_login(w["admin"])
+
+    response = client.get(reverse("dashboards:funnel"), {"period": "0001-01-01"})
+
+    assert response.status_code == 200
+    assert response.context["query"].period.start <= TODAY
+    assert response.context["errors"] == ["Period: Choose a day between 1900-01-01 and 2999-12-31."]
+
+
+# updated_since on the calendar's first day, read in Tokyo time, fell before year 1 in UTC: a server error.
+def test_updated_since_at_the_calendars_first_day_lists_everything(w):
+    handoff = sql(w)
+    _token, key = api_token_create(user=w["admin"], name="sync")
+
+    response = Client(headers={"Authorization": f"Token {key}"}).get(
+        "/api/v1/opportunities/", {"updated_since": "0001-01-01T00:00:00"}
+    )
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["results"]] == [handoff.opportunity_id]
