@@ -66,8 +66,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
 
 REFUSALS = (ValidationError, PermissionDenied)
 SETTINGS = settings(
-    max_examples=8,
-    stateful_step_count=15,
+    max_examples=16,
+    stateful_step_count=20,
     deadline=None,
     database=None,
     # A failing sequence is reported as found: shrinking sequences of database writes takes minutes.
