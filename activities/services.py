@@ -62,7 +62,9 @@ def activity_log(
     activity.save()
     if lead is not None:
         lead_touch(lead=lead, at=occurred_at)
-        if lead.status in (Lead.Status.NEW, Lead.Status.NURTURING, Lead.Status.RECYCLED):
+        # The stored status decides, not the caller's copy: a stale one would put a handed-off lead back to work.
+        waiting = (Lead.Status.NEW, Lead.Status.NURTURING, Lead.Status.RECYCLED)
+        if Lead.objects.filter(pk=lead.pk, status__in=waiting).exists():
             lead_start_working(lead=lead, actor=actor)
         if next_approach_on is not None:
             lead_set_next_approach(lead=lead, actor=actor, next_approach_on=next_approach_on)

@@ -3,7 +3,7 @@ per-token throttling, idempotent POSTs and strict input (unknown fields are refu
 
 import hashlib
 import json
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import wraps
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
@@ -204,7 +204,14 @@ class UtcDateTimeFilter(IsoDateTimeFilter):
     """An ISO date-time compared in UTC: offsets PostgreSQL cannot store (beyond ±15:59) still work."""
 
     def filter(self, qs, value):
-        return super().filter(qs, value.astimezone(UTC) if value is not None else None)
+        if value is not None:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError:
+                # Within hours of the calendar's first or last day, UTC falls outside it (a 500 before):
+                # nothing in the database is that old or that new, so the calendar's end compares the same.
+                value = (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)
+        return super().filter(qs, value)
 
 
 class IdFilter(NumberFilter):

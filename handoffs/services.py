@@ -10,7 +10,6 @@ from leads.services import lead_qualify, lead_recycle, lead_start_working
 from opportunities.models import CSAccount, LostReason, Opportunity, Service
 from opportunities.selectors import opportunity_is_stagnant
 from opportunities.services import (
-    cs_account_create,
     opportunity_close_lost,
     opportunity_create,
     opportunity_move,
@@ -211,7 +210,8 @@ def opportunity_send_back(
     week: int | None = None,
 ) -> Handoff:
     """Sends a stalled deal back to Inside Sales: the deal closes as lost ("sent back") with the reason,
-    an FS→IS handoff records why, and the lead goes to the recycle group's pool for the date given.
+    an FS→IS handoff records why, and the lead goes to the recycle group's pool for the date given. An
+    SQL handoff still waiting for FS's answer is closed as rejected with the same reason.
 
     Its FS owner may send a deal back at any time; a manager only once it is stagnant."""
     opportunity = (
@@ -227,6 +227,17 @@ def opportunity_send_back(
     if opportunity.origin_lead is None:
         raise ValidationError(_("A sales-generated deal has no lead to send back."), code="no_lead")
     team = recycle_team()
+    # An SQL FS never answered is answered now: left pending, it would hold the lead's one open SQL
+    # handoff and the lead could never be handed off again.
+    unanswered = Handoff.objects.select_for_update().filter(
+        opportunity=opportunity, kind=Handoff.Kind.IS_TO_FS, status=Handoff.Status.PENDING
+    )
+    for sql_handoff in unanswered:
+        sql_handoff.status = Handoff.Status.REJECTED
+        sql_handoff.reason = reason.strip()
+        sql_handoff.responded_at = timezone.now()
+        sql_handoff.full_clean(exclude=["lead", "opportunity", "from_user", "to_user", "to_team"])
+        sql_handoff.save(update_fields=["status", "reason", "responded_at", "updated_at"])
     opportunity_close_lost(
         opportunity=opportunity,
         actor=actor,
@@ -276,13 +287,10 @@ def opportunity_win(
         to_phase=won_phase(),
         actor=actor,
         changes={"amount": amount, "contract_on": contract_on},
-    )
-    account = cs_account_create(
-        opportunity=opportunity,
-        owner=cs_owner,
+        cs_owner=cs_owner,
         renewal_on=renewal_on or _one_year_after(contract_on),
-        actor=actor,
     )
+    account = opportunity.cs_account
     handoff = Handoff(
         kind=Handoff.Kind.FS_TO_CS,
         lead=opportunity.origin_lead,
@@ -296,6 +304,8 @@ def opportunity_win(
 
 
 def _one_year_after(day: date) -> date:
+    if day.year == date.max.year:
+        raise field_error("contract_on", _("The contract date is too far in the future."), code="date_out_of_range")
     try:
         return day.replace(year=day.year + 1)
     except ValueError:  # 29 February

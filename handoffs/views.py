@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from activities.selectors import lead_activity_list
 from leads.views import get_workable_lead, lead_action_done, lead_action_failed
-from org.forms import add_service_error
+from org.forms import add_service_error, report_unshown_errors
 from org.history import history_limit, record_history
 from org.models import User
 
@@ -110,6 +110,7 @@ def _handoff_failed(request, handoff, form_name, form, error=None):
         add_service_error(form, error)
     handoff = get_handoff_or_404(request.user, handoff.pk)
     context = handoff_page_context(request, handoff, **{form_name: form})
+    report_unshown_errors(request, context, {form_name: form})
     return render(request, "handoffs/detail.html", context, status=400)
 
 

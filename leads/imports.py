@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
 
+from org.spreadsheet import SafeWriter, unescape_cell
+
 from . import normalize
 from .models import Campaign, Company, Industry, Lead, LeadSource, Origin
 
@@ -165,6 +167,15 @@ def _decode(data: bytes) -> tuple[str, str]:
 
 
 def _cell(value) -> str:
+    if isinstance(value, str):
+        if "\x00" in value:
+            # Not text (a binary file renamed, or a broken export); the database could not store it either.
+            raise FileError(
+                _("The file holds a NUL character (byte 0), which is not text. Save it again as CSV or .xlsx."),
+                code="nul_character",
+            )
+        # The error report writes formula-like cells as text ('=...); a corrected file comes back with them.
+        return unescape_cell(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -636,7 +647,7 @@ class _ExistingLeads:
 def write_error_report(stream, job) -> None:
     """One CSV line per row not imported: its spreadsheet row number, its cells as uploaded, and every
     reason in the reader's language."""
-    writer = csv.writer(stream)
+    writer = SafeWriter(stream)
     writer.writerow([str(_("Row")), *job.headers, str(_("Errors"))])
     width = len(job.headers)
     for entry in job.report:

@@ -137,6 +137,11 @@ def _transition(lead: Lead, *, to: str, actor: User | None, note: str = "", **ch
             code="illegal_transition",
             params={"from": S(lead.status).label, "to": S(to).label},
         )
+    if lead.status == S.QUALIFIED and lead.opportunities.filter(status="open").exists():
+        # Only rejecting the SQL or closing its deal gives the lead back to Inside Sales.
+        raise ValidationError(
+            _("The lead is with Field Sales: its deal must be closed or the SQL rejected first."), code="sql_open"
+        )
     from_status = lead.status
     lead.status = to
     for field, value in changes.items():
@@ -160,9 +165,12 @@ def _transition(lead: Lead, *, to: str, actor: User | None, note: str = "", **ch
             "updated_at",
         ]
     )
-    LeadEvent.objects.create(
+    event = LeadEvent(
         lead=lead, kind=LeadEvent.Kind.STATUS, from_status=from_status, to_status=to, actor=actor, note=note
     )
+    # The note is free text from the caller: checked like any field before anything is written.
+    event.full_clean(exclude=["lead", "actor", "from_owner", "to_owner"], validate_constraints=False)
+    event.save()
     return lead
 
 
@@ -245,6 +253,8 @@ def lead_recycle(
     """
     if not reason.is_active:
         raise field_error("reason", _("This reason is no longer in use."), code="reason_inactive")
+    if assignee is not None and assignee.role != User.Role.IS:
+        raise field_error("assignee", _("Leads are owned by inside-sales reps."), code="owner_not_is")
     today = timezone.localdate()
     precision, first_day = recycle_approach_date(
         today=today, approach_on=approach_on, year=year, month=month, week=week

@@ -4,7 +4,6 @@ Lead-page actions post with htmx and get the page's ``lead-page`` partial back (
 or the updated lead); without htmx they fall back to a redirect (success) or the full page (errors).
 """
 
-import csv
 from datetime import date, datetime, time, timedelta
 from urllib.parse import quote, urlencode
 
@@ -29,6 +28,7 @@ from org.forms import add_service_error, report_unshown_errors
 from org.history import history_limit, record_history
 from org.models import User
 from org.services import user_set_on_shift
+from org.spreadsheet import SafeWriter
 
 from .filters import QueueFilter
 from .forms import (
@@ -639,7 +639,7 @@ def quality_csv(quality, *, by: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="mql-quality-{by}-{quality.since}-{quality.until}.csv"'
     response.write("\ufeff")
-    writer = csv.writer(response)
+    writer = SafeWriter(response)
     head = [_("Source")] + ([_("Campaign")] if by == "campaign" else [])
     writer.writerow(
         [*head, _("MQLs"), _("Accepted"), _("Not a fit"), _("Not reviewed"), _("Acceptance rate")]

@@ -137,11 +137,18 @@ def opportunity_move(
     changes: dict | None = None,
     lost_reason: LostReason | None = None,
     note: str = "",
+    cs_owner: User | None = None,
+    renewal_on: date | None = None,
 ) -> Opportunity:
     """Moves a deal into ``to_phase`` if its gate holds, applying ``changes`` first; all or nothing.
 
     A failed gate raises one ValidationError naming every missing field and broken rule (code
     ``gate_failed``). Closed deals do not move. Moving to the current phase does nothing.
+
+    A won deal is always a Customer Success account: entering a won phase opens it, for ``cs_owner``
+    (``opportunity_win`` names the CS rep and hands it over; a move without one leaves the account for a
+    manager to assign). A deal whose SQL handoff FS has not answered yet does not close: rejecting the
+    handoff closes it, with the feedback Inside Sales needs.
     """
     opportunity = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
     check_can_change(opportunity, actor)
@@ -151,6 +158,10 @@ def opportunity_move(
         raise field_error("phase", _("This phase is not in use."), code="phase_inactive")
     if to_phase.pk == opportunity.phase_id:
         return opportunity
+    if to_phase.is_closed and opportunity.handoffs.filter(kind="is_to_fs", status="pending").exists():
+        raise ValidationError(
+            _("Accept or reject the SQL handoff before closing the deal."), code="sql_handoff_pending"
+        )
     _check_order(opportunity.phase, to_phase)
     for field, value in (changes or {}).items():
         if field not in EDITABLE_FIELDS:
@@ -180,6 +191,8 @@ def opportunity_move(
     PhaseHistory.objects.create(
         opportunity=opportunity, from_phase=from_phase, to_phase=to_phase, actor=actor, note=note
     )
+    if opportunity.status == Opportunity.Status.WON:
+        cs_account_create(opportunity=opportunity, owner=cs_owner, renewal_on=renewal_on)
     data = webhooks.opportunity_data(opportunity, previous_phase=from_phase)
     webhooks.emit("opportunity.phase_changed", data)
     if opportunity.status == Opportunity.Status.WON:

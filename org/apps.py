@@ -8,3 +8,6 @@ class OrgConfig(AppConfig):
 
     def ready(self):
         from . import lookups  # noqa: F401  registers the ``__any`` lookup
+        from .nul import prohibit_nul_in_text_fields
+
+        prohibit_nul_in_text_fields()

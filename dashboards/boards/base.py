@@ -5,7 +5,6 @@ A board reads the summary tables only (``dashboards.selectors``), never the fact
 whatever the size of the history.
 """
 
-import csv
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from org.models import Team
+from org.spreadsheet import SafeWriter
 
 from ..metrics import METRICS
 from ..models import Grain, MetricValue
@@ -81,6 +81,9 @@ class Period:
 TREND_PERIODS = {Grain.DAY: 14, Grain.WEEK: 12, Grain.MONTH: 12}
 
 
+PERIOD_RANGE = (date(1900, 1, 1), date(2999, 12, 31))
+
+
 class BoardForm(forms.Form):
     """The query string of a board. Bad values are reported on the page and the defaults used instead."""
 
@@ -89,6 +92,17 @@ class BoardForm(forms.Form):
     team = forms.ModelChoiceField(
         label=_("Team"), queryset=Team.objects.filter(kind__in=Team.IS_KINDS), required=False, empty_label=_("All")
     )
+
+    def clean_period(self):
+        """A board shows the periods before and after the one asked for: the calendar's first and last years
+        have none (Python's dates end at year 1 and 9999)."""
+        period = self.cleaned_data["period"]
+        if period is not None and not PERIOD_RANGE[0] <= period <= PERIOD_RANGE[1]:
+            raise forms.ValidationError(
+                _("Choose a day between %(first)s and %(last)s.") % {"first": PERIOD_RANGE[0], "last": PERIOD_RANGE[1]},
+                code="period_range",
+            )
+        return period
 
 
 @dataclass(frozen=True)
@@ -204,7 +218,7 @@ def panel_csv(panel: Panel, filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     response.write("\ufeff")
-    writer = csv.writer(response)
+    writer = SafeWriter(response)
     writer.writerow(panel.columns)
     for row in panel.rows:
         writer.writerow([cell.csv_value for cell in row])

@@ -3,6 +3,7 @@ change only the fields an owner edits; either way a refused request leaves the d
 
 import pytest
 
+from handoffs.services import handoff_accept
 from opportunities.models import Opportunity, PhaseHistory
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +119,8 @@ def test_an_unknown_phase_is_a_field_error(api, deal):
 
 
 def test_a_lost_deal_cannot_move_again(api, deal):
+    # FS answers the SQL first: a deal whose SQL is pending is closed by rejecting it.
+    handoff_accept(handoff=deal.handoffs.get(kind="is_to_fs"), actor=deal.owner)
     lost = move(api["fs_a"], deal, {"phase": "05L", "lost_reason": "price", "note": "他社に決定"})
     assert (lost.status_code, lost.json()["status"]) == (200, "lost")
 
