@@ -192,7 +192,7 @@ def opportunity_move(
         opportunity=opportunity, from_phase=from_phase, to_phase=to_phase, actor=actor, note=note
     )
     if opportunity.status == Opportunity.Status.WON:
-        cs_account_create(opportunity=opportunity, owner=cs_owner, renewal_on=renewal_on)
+        cs_account_create(opportunity=opportunity, owner=cs_owner, renewal_on=renewal_on, actor=actor)
     data = webhooks.opportunity_data(opportunity, previous_phase=from_phase)
     webhooks.emit("opportunity.phase_changed", data)
     if opportunity.status == Opportunity.Status.WON:
