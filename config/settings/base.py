@@ -133,6 +133,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "metrics-close-day": {"task": "dashboards.tasks.close_day", "schedule": crontab(hour=0, minute=20)},
     "alerts-evaluate": {"task": "dashboards.tasks.evaluate_alerts", "schedule": 300.0, "options": {"expires": 290}},
+    # The trash: records deleted more than 30 days ago are deleted for good, at night.
+    "trash-purge": {"task": "leads.tasks.purge_trash", "schedule": crontab(hour=3, minute=40)},
 }
 
 SLACK_WEBHOOK_URL = env("SLACK_WEBHOOK_URL", default="")
