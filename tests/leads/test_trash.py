@@ -182,6 +182,7 @@ class TestCompanies:
         company_delete(company=company, actor=admin)
 
         assert not Company.objects.filter(pk=company.pk).exists()
+        assert client_of(admin).get(f"/api/v1/companies/{company.pk}/").status_code == 404
         assert not Lead.objects.filter(company_id=company.pk).exists()
         assert not Opportunity.objects.filter(pk=deal.pk).exists()
         with pytest.raises(ValidationError) as refused:
@@ -258,3 +259,15 @@ class TestPages:
         assert 'data-testid="delete-lead"' in client_of(admin).get(f"/leads/{called_lead.pk}/").content.decode()
         assert 'data-testid="delete-lead"' not in client_of(is_rep).get(f"/leads/{called_lead.pk}/").content.decode()
         assert client_of(is_rep).get(f"/leads/{called_lead.pk}/delete/").status_code == 403
+
+    def test_an_admin_deletes_a_deal_from_its_page_after_confirming(self, admin):
+        deal = OpportunityFactory()
+        client = client_of(admin)
+        assert 'data-testid="delete-deal"' in client.get(f"/deals/{deal.pk}/").content.decode()
+        assert 'data-testid="confirm-delete"' in client.get(f"/deals/{deal.pk}/delete/").content.decode()
+        assert Opportunity.objects.filter(pk=deal.pk).exists()
+
+        assert client.post(f"/deals/{deal.pk}/delete/").status_code == 302
+
+        assert client.get(f"/deals/{deal.pk}/").status_code == 404
+        assert Opportunity.all_objects.get(pk=deal.pk).deleted_by == admin
