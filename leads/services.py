@@ -1100,7 +1100,6 @@ def company_delete(*, company: Company, actor: User) -> Company:
     at = timezone.now()
     leads = list(Lead.objects.select_for_update().filter(company=company).order_by("pk"))
     deal_ids = trash_deals(company=company, lead_ids=[lead.pk for lead in leads], actor=actor, at=at)
-    _check_no_live_deals([lead.pk for lead in leads])  # a deal of one of its leads at another company
     lead_ids = _trash_leads(leads, actor=actor, at=at, note=str(_("Deleted with the company."))) if leads else []
     company.deleted_at, company.deleted_by = at, actor
     company.save(update_fields=["deleted_at", "deleted_by"])

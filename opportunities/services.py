@@ -266,8 +266,10 @@ def trash_deals(*, company: Company, lead_ids: list[int], actor: User, at) -> li
 
 
 def restore_deals(*, company: Company, at) -> list[int]:
-    """Restores the deals trashed with the company (the same stamp)."""
-    deals = Opportunity.all_objects.select_for_update().filter(company=company, deleted_at=at)
+    """Restores the deals trashed with the company (the same stamp), its leads' deals elsewhere too."""
+    deals = Opportunity.all_objects.select_for_update().filter(
+        Q(company=company) | Q(origin_lead__company=company), deleted_at=at
+    )
     ids = list(deals.order_by("pk").values_list("pk", flat=True))
     Opportunity.all_objects.filter(pk__in=ids).update(deleted_at=None, deleted_by=None)
     return ids

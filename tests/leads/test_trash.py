@@ -175,6 +175,7 @@ class TestCompanies:
         company = CompanyFactory()
         leads = [LeadFactory(company=company, owner=is_rep) for _ in range(2)]
         deal = OpportunityFactory(company=company)
+        elsewhere = OpportunityFactory(sql=True, origin_lead=leads[0])  # the lead's deal with a group company
         earlier = LeadFactory(company=company, owner=is_rep)
         lead_delete(lead=earlier, actor=admin)
         frozen.shift(60)
@@ -184,7 +185,7 @@ class TestCompanies:
         assert not Company.objects.filter(pk=company.pk).exists()
         assert client_of(admin).get(f"/api/v1/companies/{company.pk}/").status_code == 404
         assert not Lead.objects.filter(company_id=company.pk).exists()
-        assert not Opportunity.objects.filter(pk=deal.pk).exists()
+        assert not Opportunity.objects.filter(pk__in=[deal.pk, elsewhere.pk]).exists()
         with pytest.raises(ValidationError) as refused:
             lead_restore(lead=leads[0], actor=admin)
         assert refused.value.code == "company_in_trash"
@@ -192,7 +193,7 @@ class TestCompanies:
         company_restore(company=company, actor=admin)
 
         assert set(Lead.objects.filter(company_id=company.pk)) == set(leads)
-        assert Opportunity.objects.filter(pk=deal.pk).exists()
+        assert Opportunity.objects.filter(pk__in=[deal.pk, elsewhere.pk]).count() == 2
         assert Lead.all_objects.get(pk=earlier.pk).deleted_at is not None
 
 
