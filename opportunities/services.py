@@ -267,7 +267,7 @@ def trash_deals(*, company: Company, lead_ids: list[int], actor: User, at) -> li
 
 def restore_deals(*, company: Company, at) -> list[int]:
     """Restores the deals trashed with the company (the same stamp), its leads' deals elsewhere too."""
-    deals = Opportunity.all_objects.select_for_update().filter(
+    deals = Opportunity.all_objects.select_for_update(of=("self",)).filter(
         Q(company=company) | Q(origin_lead__company=company), deleted_at=at
     )
     ids = list(deals.order_by("pk").values_list("pk", flat=True))
