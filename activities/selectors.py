@@ -13,7 +13,10 @@ def activity_list(*, user: User) -> QuerySet[Activity]:
     """Activities the user did, or on a lead or deal the user may see."""
     if not user.is_authenticated or not user.is_active:
         return Activity.objects.none()
-    qs = Activity.objects.select_related("actor", "outcome", "company")
+    # Activities on a lead, deal or company in the trash are gone with it.
+    qs = Activity.objects.filter(
+        company__deleted_at__isnull=True, lead__deleted_at__isnull=True, opportunity__deleted_at__isnull=True
+    ).select_related("actor", "outcome", "company")
     if user.sees_everything:
         return qs
     return qs.filter(

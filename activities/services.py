@@ -2,6 +2,7 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -75,3 +76,15 @@ def activity_log(
             deal.last_activity_at = occurred_at
             deal.save(update_fields=["last_activity_at", "updated_at"])
     return activity
+
+
+def activities_purge(*, lead_id: int | None = None, opportunity_id: int | None = None, company_id=None) -> None:
+    """Deletes the activities of a record the trash purges, except those also on a live deal: the
+    record's delete is then refused and it stays in the trash."""
+    if lead_id:
+        qs = Activity.objects.filter(lead_id=lead_id)
+    elif opportunity_id:
+        qs = Activity.objects.filter(opportunity_id=opportunity_id)
+    else:
+        qs = Activity.objects.filter(company_id=company_id)
+    qs.filter(Q(opportunity__isnull=True) | Q(opportunity__deleted_at__isnull=False)).delete()

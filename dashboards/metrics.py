@@ -165,17 +165,40 @@ def deal_size_band(amount_path: str):
 # --- Facts --------------------------------------------------------------------------------------------------
 
 
+# Facts hanging off a lead, deal or company in the trash are not counted: the trash is "deleted" until
+# an admin restores it, and deleting or restoring marks the days of all of them dirty.
+LIVE_ACTIVITY = Q(company__deleted_at__isnull=True, lead__deleted_at__isnull=True, opportunity__deleted_at__isnull=True)
+
+
+def live_activities() -> QuerySet:
+    return Activity.objects.filter(LIVE_ACTIVITY)
+
+
 def activities() -> QuerySet:
-    return Activity.objects.all()
+    return live_activities()
 
 
 def calls() -> QuerySet:
-    return Activity.objects.filter(kind=Activity.Kind.CALL)
+    return live_activities().filter(kind=Activity.Kind.CALL)
+
+
+def live_touch_points() -> QuerySet:
+    return TouchPoint.objects.filter(lead__deleted_at__isnull=True)
+
+
+def live_recycles() -> QuerySet:
+    return LeadRecycle.objects.filter(lead__deleted_at__isnull=True)
+
+
+def live_phase_moves() -> QuerySet:
+    return PhaseHistory.objects.filter(opportunity__deleted_at__isnull=True)
 
 
 def sqls() -> QuerySet:
     """Every SQL handed from IS to FS, whatever FS answered (rejections are SQL feedback, see handoffs)."""
-    return Handoff.objects.filter(kind=Handoff.Kind.IS_TO_FS)
+    return Handoff.objects.filter(
+        kind=Handoff.Kind.IS_TO_FS, lead__deleted_at__isnull=True, opportunity__deleted_at__isnull=True
+    )
 
 
 def rated_sqls() -> QuerySet:
@@ -195,7 +218,7 @@ def revived_recycles() -> QuerySet:
             OuterRef("created_at") + timedelta(days=REVIVAL_DAYS), output_field=DateTimeField()
         ),
     )
-    return LeadRecycle.objects.filter(Exists(later_sql))
+    return live_recycles().filter(Exists(later_sql))
 
 
 def first_valid_opportunity_moves() -> QuerySet:
@@ -203,9 +226,11 @@ def first_valid_opportunity_moves() -> QuerySet:
     earlier = PhaseHistory.objects.filter(
         opportunity=OuterRef("opportunity"), to_phase__is_valid_opportunity=True, at__lt=OuterRef("at")
     )
-    return PhaseHistory.objects.filter(
-        to_phase__is_valid_opportunity=True, opportunity__origin=Opportunity.Origin.SQL
-    ).exclude(Exists(earlier))
+    return (
+        live_phase_moves()
+        .filter(to_phase__is_valid_opportunity=True, opportunity__origin=Opportunity.Origin.SQL)
+        .exclude(Exists(earlier))
+    )
 
 
 def stagnant_deals(*, today: date) -> QuerySet:
@@ -285,7 +310,7 @@ METRICS: dict[str, Metric] = {
             "touch_points",
             _("Touch points"),
             _("Signs of interest from the MA tool (page views, demo clicks, mail opens, seminars…)."),
-            facts=lambda: TouchPoint.objects.all(),
+            facts=live_touch_points,
             date_field="occurred_at",
             dimensions={
                 "touch_kind": "kind",
@@ -315,7 +340,7 @@ METRICS: dict[str, Metric] = {
             "mails",
             _("Mails"),
             _("Mails sent or received."),
-            facts=lambda: Activity.objects.filter(kind=Activity.Kind.MAIL),
+            facts=lambda: live_activities().filter(kind=Activity.Kind.MAIL),
             date_field="occurred_at",
             dimensions=ACTIVITY_DIMENSIONS,
         ),
@@ -339,7 +364,7 @@ METRICS: dict[str, Metric] = {
             "effective_conversations",
             _("Effective conversations"),
             _("Connected calls that became an effective conversation (有効会話)."),
-            facts=lambda: Activity.objects.filter(effective_conversation=True),
+            facts=lambda: live_activities().filter(effective_conversation=True),
             date_field="occurred_at",
             dimensions={"rep": "actor_id", "team": "team_id"},
         ),
@@ -575,7 +600,7 @@ METRICS: dict[str, Metric] = {
             "recycles",
             _("Recycles"),
             _("Leads recycled, by reason (for Marketing)."),
-            facts=lambda: LeadRecycle.objects.all(),
+            facts=live_recycles,
             date_field="created_at",
             dimensions={"reason": "reason_id", "rep": "created_by_id", "team": "lead__team_id"},
         ),

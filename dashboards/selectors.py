@@ -341,7 +341,9 @@ def alert_list(*, user, status: str = Alert.Status.OPEN, kind: str = ""):
     they manage, their members and themselves; for anyone else, their own. Newest first."""
     from org.selectors import managed_team_ids
 
-    alerts = Alert.objects.filter(status=status).select_related("user", "team", "lead", "opportunity")
+    alerts = Alert.objects.filter(
+        status=status, lead__deleted_at__isnull=True, opportunity__deleted_at__isnull=True
+    ).select_related("user", "team", "lead", "opportunity")
     if kind:
         alerts = alerts.filter(kind=kind)
     if not user.is_authenticated or not user.is_active:

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +47,47 @@ def metrics_mark_dirty(*, days: Iterable[date]) -> None:
             f"ON CONFLICT (day) DO UPDATE SET version = {table}.version + 1, marked_at = excluded.marked_at",
             params,
         )
+
+
+def metrics_mark_records_dirty(
+    *, lead_ids: Iterable[int] = (), opportunity_ids: Iterable[int] = (), company_ids: Iterable[int] = ()
+) -> None:
+    """Marks every day a fact of these leads, deals or companies sits on (their own days, and those of
+    their activities, touch points, recycles, SQLs and phase moves): what putting them in the trash or
+    taking them out changes. The days are read in SQL, distinct, in the company's time zone."""
+    from activities.models import Activity
+    from handoffs.models import Handoff
+    from leads.models import Lead, LeadRecycle, TouchPoint
+    from opportunities.models import Opportunity, PhaseHistory
+
+    lead_ids, opportunity_ids, company_ids = set(lead_ids), set(opportunity_ids), set(company_ids)
+    tz = timezone.get_current_timezone()
+    origin_leads = Opportunity.all_objects.filter(pk__in=opportunity_ids, origin_lead__isnull=False)
+    recycled_leads = lead_ids | set(origin_leads.values_list("origin_lead_id", flat=True))
+    sources = [
+        (Lead.all_objects.filter(pk__in=lead_ids), "created_at"),
+        (Lead.all_objects.filter(pk__in=lead_ids, next_approach_on__isnull=False), "next_approach_on"),
+        (TouchPoint.objects.filter(lead_id__in=lead_ids), "occurred_at"),
+        (LeadRecycle.objects.filter(lead_id__in=recycled_leads), "created_at"),
+        (
+            Activity.objects.filter(
+                Q(lead_id__in=lead_ids) | Q(opportunity_id__in=opportunity_ids) | Q(company_id__in=company_ids)
+            ),
+            "occurred_at",
+        ),
+        (Handoff.objects.filter(Q(lead_id__in=lead_ids) | Q(opportunity_id__in=opportunity_ids)), "created_at"),
+        (Opportunity.all_objects.filter(pk__in=opportunity_ids), "phase_entered_at"),
+        (Opportunity.all_objects.filter(pk__in=opportunity_ids, closed_at__isnull=False), "closed_at"),
+        (PhaseHistory.objects.filter(opportunity_id__in=opportunity_ids), "at"),
+    ]
+    days: set[date] = set()
+    for queryset, field in sources:
+        if field == "next_approach_on":
+            values = queryset.values_list(field, flat=True).distinct()
+        else:
+            values = queryset.annotate(day=TruncDate(field, tzinfo=tz)).values_list("day", flat=True).distinct()
+        days.update(values.order_by())
+    metrics_mark_dirty(days=days)
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,12 @@ def handoff_visibility(*, user: User) -> Q:
     return Q(pk__in=[])
 
 
+# A handoff of a lead or deal in the trash is gone with it (lists, inboxes, the API, FS capacity).
+LIVE_HANDOFF = Q(lead__deleted_at__isnull=True, opportunity__deleted_at__isnull=True)
+
+
 def handoff_list(*, user: User) -> QuerySet[Handoff]:
-    return Handoff.objects.filter(handoff_visibility(user=user)).select_related(
+    return Handoff.objects.filter(LIVE_HANDOFF, handoff_visibility(user=user)).select_related(
         "lead", "lead__company", "opportunity", "from_user", "to_user"
     )
 
@@ -48,6 +52,7 @@ def fs_sql_count(*, user: User, size_band: str, month: date | None = None) -> in
     start, end = _month_bounds(month or timezone.localdate())
     return (
         Handoff.objects.filter(
+            LIVE_HANDOFF,
             kind=Handoff.Kind.IS_TO_FS,
             to_user=user,
             lead__company__size_band=size_band,
@@ -84,6 +89,8 @@ def fs_rep_suggestions(*, size_band: str, today: date) -> list[User]:
                     handoffs_received__lead__company__size_band=size_band,
                     handoffs_received__created_at__date__gte=start,
                     handoffs_received__created_at__date__lt=end,
+                    handoffs_received__lead__deleted_at__isnull=True,
+                    handoffs_received__opportunity__deleted_at__isnull=True,
                 )
                 & ~Q(handoffs_received__status=Handoff.Status.REJECTED),
             ),

@@ -310,3 +310,10 @@ def _one_year_after(day: date) -> date:
         return day.replace(year=day.year + 1)
     except ValueError:  # 29 February
         return day.replace(year=day.year + 1, day=28)
+
+
+def handoffs_purge(*, lead_id: int | None = None, opportunity_id: int | None = None) -> None:
+    """Deletes the handoffs of a lead or deal the trash purges, except those of a live deal (the lead's
+    delete is then refused and it stays in the trash)."""
+    qs = Handoff.objects.filter(lead_id=lead_id) if lead_id else Handoff.objects.filter(opportunity_id=opportunity_id)
+    qs.filter(opportunity__deleted_at__isnull=False).delete()

@@ -71,6 +71,9 @@ class CompanyAdmin(admin.ModelAdmin):
     readonly_fields = ("size_band", "area", "created_at", "updated_at")
     list_select_related = ("industry",)
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # deleting goes through the app's trash, so it can be restored and leaves the figures
+
 
 class LeadRecycleInline(admin.TabularInline):
     model = LeadRecycle
@@ -125,6 +128,9 @@ class LeadAdmin(HistoryAdmin):
         "updated_at",
     )
     inlines = (LeadRecycleInline, LeadEventInline)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deleting goes through the app's trash, so it can be restored and leaves the figures
 
 
 @admin.register(LeadRecycle)

@@ -6,7 +6,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from org.history import tracked
-from org.models import Picklist, SizeBand
+from org.models import Picklist, SizeBand, Trashable
 
 from . import normalize
 from .geography import PREFECTURE_CHOICES, Area, prefectures_in
@@ -83,7 +83,7 @@ def _area_expression():
     )
 
 
-class Company(models.Model):
+class Company(Trashable):
     name = models.CharField(_("company name"), max_length=200)
     industry = models.ForeignKey(Industry, verbose_name=_("industry"), on_delete=models.PROTECT, null=True, blank=True)
     employee_count = models.PositiveIntegerField(_("employees"), null=True, blank=True)
@@ -107,6 +107,7 @@ class Company(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        base_manager_name = "all_objects"
         verbose_name = _("company")
         verbose_name_plural = _("companies")
         indexes = [
@@ -167,7 +168,7 @@ class Origin(models.TextChoices):
     OUTBOUND = "outbound", _("Outbound")
 
 
-class Lead(Bant):
+class Lead(Bant, Trashable):
     class Status(models.TextChoices):
         NEW = "new", _("New")
         WORKING = "working", _("Working")
@@ -226,12 +227,15 @@ class Lead(Bant):
 
     class Meta:
         ordering = ["next_approach_on", "id"]
+        base_manager_name = "all_objects"
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
         indexes = [
             # The queue and its counts read from the index alone.
             models.Index(
-                fields=["owner", "status", "next_approach_on"], include=["is_hot", "id"], name="lead_queue_owner_idx"
+                fields=["owner", "status", "next_approach_on"],
+                include=["is_hot", "id", "deleted_at"],
+                name="lead_queue_owner_idx",
             ),
             models.Index(fields=["team", "status", "next_approach_on"]),
             # The metrics engine reads a day's new leads and a day's assets.
@@ -366,6 +370,8 @@ class LeadEvent(models.Model):
         OWNER = "owner", _("Owner changed")
         BANT = "bant", _("BANT updated")
         HOT = "hot", _("Turned hot")
+        DELETED = "deleted", _("Moved to the trash")
+        RESTORED = "restored", _("Restored from the trash")
 
     lead = models.ForeignKey(Lead, verbose_name=_("lead"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)

@@ -388,3 +388,64 @@ def campaign_email_request_event_list(*, email_request: CampaignEmailRequest) ->
 def campaign_email_request_get(*, user: User, pk: int) -> CampaignEmailRequest:
     """Raises DoesNotExist for a request the user may not see, exactly as for one that does not exist."""
     return campaign_email_request_list(user=user).get(pk=pk)
+
+
+@dataclass
+class TrashRow:
+    kind: str  # "company", "lead" or "deal"
+    pk: int
+    name: str
+    deleted_at: datetime
+    deleted_by: User | None = None
+
+    @property
+    def purge_on(self) -> date:
+        from .services import trash_purge_due
+
+        return trash_purge_due(self.deleted_at)
+
+    @property
+    def days_left(self) -> int:
+        return max((self.purge_on - timezone.localdate()).days, 0)
+
+
+def trash_list() -> QuerySet:
+    """Everything in the trash, newest first, as one union (kind, pk, name, deleted_at, deleted_by_id),
+    so the page paginates in SQL; ``trash_rows`` turns a page of it into rows."""
+    from django.db.models import CharField
+    from django.db.models.functions import Concat
+
+    from opportunities.models import Opportunity
+
+    columns = ("kind", "pk", "label", "deleted_at", "deleted_by_id")
+    companies = (
+        Company.all_objects.trashed().order_by().annotate(kind=Value("company"), label=F("name")).values(*columns)
+    )
+    leads = (
+        Lead.all_objects.trashed()
+        .order_by()
+        .annotate(
+            kind=Value("lead"),
+            label=Concat(
+                "last_name", Value(" "), "first_name", Value(" / "), "company__name", output_field=CharField()
+            ),
+        )
+        .values(*columns)
+    )
+    deals = Opportunity.all_objects.trashed().order_by().annotate(kind=Value("deal"), label=F("name")).values(*columns)
+    return companies.union(leads, deals, all=True).order_by("-deleted_at", "kind", "-pk")
+
+
+def trash_rows(page_rows) -> list[TrashRow]:
+    rows = list(page_rows)
+    users = User.objects.in_bulk({row["deleted_by_id"] for row in rows if row["deleted_by_id"]})
+    return [
+        TrashRow(
+            kind=row["kind"],
+            pk=row["pk"],
+            name=row["label"],
+            deleted_at=row["deleted_at"],
+            deleted_by=users.get(row["deleted_by_id"]),
+        )
+        for row in rows
+    ]

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -1109,3 +1110,172 @@ def campaign_email_request_decline(
         decline_reason=reason.strip(),
         declined_at=timezone.now(),
     )
+
+
+# --- Trash ----------------------------------------------------------------------------------------------
+# Deleting a company, lead or deal moves it to the trash: it vanishes from every list, page, queue, API
+# and metric (the default managers hide it) and an admin may restore it for TRASH_DAYS days; then the
+# nightly purge deletes it for good. Only admins delete and restore: managers disqualify leads and close
+# deals, which keeps them counted; taking a record out of the figures everyone reads is an admin's call.
+TRASH_DAYS = 30
+
+
+def can_manage_trash(user: User) -> bool:
+    return user.is_authenticated and user.is_active and (user.is_superuser or user.role == User.Role.ADMIN)
+
+
+def check_can_manage_trash(user: User) -> None:
+    if not can_manage_trash(user):
+        raise PermissionDenied(_("Only administrators delete records and restore them from the trash."))
+
+
+def trash_purge_due(deleted_at) -> "date":
+    return timezone.localdate(deleted_at + timedelta(days=TRASH_DAYS))
+
+
+def _mark_trash_days(*, lead_ids=(), opportunity_ids=(), company_ids=()) -> None:
+    from dashboards.services import metrics_mark_records_dirty
+
+    metrics_mark_records_dirty(lead_ids=lead_ids, opportunity_ids=opportunity_ids, company_ids=company_ids)
+
+
+def _trash_leads(leads, *, actor: User, at, note: str) -> list[int]:
+    """Trashes locked, live leads with one stamp and records it on each; callers checked their deals."""
+    ids = [lead.pk for lead in leads]
+    Lead.all_objects.filter(pk__in=ids).update(deleted_at=at, deleted_by=actor)
+    LeadEvent.objects.bulk_create(
+        [
+            LeadEvent(lead_id=pk, kind=LeadEvent.Kind.DELETED, to_status=lead.status, actor=actor, note=note)
+            for pk, lead in zip(ids, leads, strict=True)
+        ]
+    )
+    return ids
+
+
+def _restore_leads(leads, *, actor: User, note: str) -> list[int]:
+    ids = [lead.pk for lead in leads]
+    Lead.all_objects.filter(pk__in=ids).update(deleted_at=None, deleted_by=None)
+    LeadEvent.objects.bulk_create(
+        [
+            LeadEvent(lead_id=pk, kind=LeadEvent.Kind.RESTORED, to_status=lead.status, actor=actor, note=note)
+            for pk, lead in zip(ids, leads, strict=True)
+        ]
+    )
+    return ids
+
+
+def _check_no_live_deals(lead_ids: list[int]) -> None:
+    from opportunities.models import Opportunity
+
+    if Opportunity.objects.filter(origin_lead_id__in=lead_ids).exists():
+        raise ValidationError(
+            _("This lead has deals. Delete its deals first: a deal's history starts with its lead."),
+            code="lead_has_deals",
+        )
+
+
+@transaction.atomic
+def lead_delete(*, lead: Lead, actor: User, note: str = "") -> Lead:
+    """Moves the lead, its activities, touch points, recycles and SQLs out of every list and figure.
+    A lead with a deal that is not in the trash is refused (``lead_has_deals``): FS owns that deal.
+    Idempotent: a lead already in the trash stays as it was deleted."""
+    check_can_manage_trash(actor)
+    lead = Lead.all_objects.select_for_update().get(pk=lead.pk)
+    if lead.is_trashed:
+        return lead
+    _check_no_live_deals([lead.pk])
+    _trash_leads([lead], actor=actor, at=timezone.now(), note=note[:500])
+    _mark_trash_days(lead_ids=[lead.pk])
+    lead.refresh_from_db(fields=["deleted_at", "deleted_by"])
+    return lead
+
+
+@transaction.atomic
+def lead_restore(*, lead: Lead, actor: User) -> Lead:
+    """Brings the lead back with everything hanging off it; its figures are recomputed. A lead whose
+    company is in the trash comes back with the company (``company_in_trash``). Idempotent."""
+    check_can_manage_trash(actor)
+    lead = Lead.all_objects.select_for_update(of=("self",)).select_related("company").get(pk=lead.pk)
+    if not lead.is_trashed:
+        return lead
+    if lead.company.is_trashed:
+        raise ValidationError(
+            _("Its company %(company)s is in the trash: restore the company."),
+            code="company_in_trash",
+            params={"company": lead.company.name},
+        )
+    _restore_leads([lead], actor=actor, note="")
+    _mark_trash_days(lead_ids=[lead.pk])
+    lead.refresh_from_db(fields=["deleted_at", "deleted_by"])
+    return lead
+
+
+@transaction.atomic
+def company_delete(*, company: Company, actor: User) -> Company:
+    """Trashes the company with its leads and deals, all with one stamp, so restoring the company brings
+    back exactly what went with it. Refused while one of its deals has a customer account
+    (``deal_has_customer_account``): a customer is not deleted. Idempotent."""
+    from opportunities.services import trash_deals
+
+    check_can_manage_trash(actor)
+    company = Company.all_objects.select_for_update().get(pk=company.pk)
+    if company.is_trashed:
+        return company
+    at = timezone.now()
+    leads = list(Lead.objects.select_for_update().filter(company=company).order_by("pk"))
+    deal_ids = trash_deals(company=company, lead_ids=[lead.pk for lead in leads], actor=actor, at=at)
+    lead_ids = _trash_leads(leads, actor=actor, at=at, note=str(_("Deleted with the company."))) if leads else []
+    company.deleted_at, company.deleted_by = at, actor
+    company.save(update_fields=["deleted_at", "deleted_by"])
+    _mark_trash_days(lead_ids=lead_ids, opportunity_ids=deal_ids, company_ids=[company.pk])
+    return company
+
+
+@transaction.atomic
+def company_restore(*, company: Company, actor: User) -> Company:
+    """Restores the company and the leads and deals trashed with it (those deleted on their own before
+    stay in the trash). Idempotent."""
+    from opportunities.services import restore_deals
+
+    check_can_manage_trash(actor)
+    company = Company.all_objects.select_for_update().get(pk=company.pk)
+    if not company.is_trashed:
+        return company
+    at = company.deleted_at
+    leads = list(Lead.all_objects.select_for_update().filter(company=company, deleted_at=at).order_by("pk"))
+    company.deleted_at, company.deleted_by = None, None
+    company.save(update_fields=["deleted_at", "deleted_by"])
+    lead_ids = _restore_leads(leads, actor=actor, note=str(_("Restored with the company."))) if leads else []
+    deal_ids = restore_deals(company=company, at=at)
+    _mark_trash_days(lead_ids=lead_ids, opportunity_ids=deal_ids, company_ids=[company.pk])
+    return company
+
+
+def trash_purge(*, now=None) -> tuple[int, int]:
+    """Deletes for good what has been in the trash longer than TRASH_DAYS, with the history that only
+    existed for it (its activities and handoffs; events, recycles, touch points and phase moves cascade).
+    A record something live still points at (a deal kept by a customer account, a revived deal, a lead
+    whose deal is still in the trash) is kept and tried again next night. Returns (purged, kept).
+    Each record is purged in its own transaction, so one kept record never holds back the others."""
+    from activities.services import activities_purge
+    from handoffs.services import handoffs_purge
+    from opportunities.models import Opportunity
+
+    cutoff = (now or timezone.now()) - timedelta(days=TRASH_DAYS)
+    purged = kept = 0
+    for model, key in ((Opportunity, "opportunity_id"), (Lead, "lead_id"), (Company, "company_id")):
+        for pk in model.all_objects.filter(deleted_at__lte=cutoff).order_by("pk").values_list("pk", flat=True):
+            try:
+                with transaction.atomic():
+                    record = model.all_objects.select_for_update().filter(pk=pk, deleted_at__lte=cutoff).first()
+                    if record is None:
+                        continue  # restored meanwhile
+                    activities_purge(**{key: pk})
+                    if key != "company_id":
+                        handoffs_purge(**{key: pk})
+                    record.delete()
+                    purged += 1
+            except ProtectedError:
+                kept += 1
+                logger.info("trash: kept %s %s, live records still point at it", model._meta.label, pk)
+    return purged, kept

@@ -17,3 +17,10 @@ def validate_import(job_id: int) -> int:
 def run_import(job_id: int) -> int:
     job = services.import_job_run(job_id=job_id)
     return job.imported_rows if job else 0
+
+
+@shared_task
+def purge_trash() -> int:
+    """Nightly: deletes for good what has been in the trash past its days; safe to run twice."""
+    purged, _kept = services.trash_purge()
+    return purged

@@ -49,7 +49,17 @@ from .forms import (
 from .geography import PREFECTURE_CHOICES
 from .imports import FIELDS_BY_NAME, RowChecker, error_message, write_error_report
 from .imports import mapping_errors as imports_mapping_errors
-from .models import Campaign, CampaignEmailRequest, ImportJob, Industry, Lead, LeadCheckpoint, LeadSource, Origin
+from .models import (
+    Campaign,
+    CampaignEmailRequest,
+    Company,
+    ImportJob,
+    Industry,
+    Lead,
+    LeadCheckpoint,
+    LeadSource,
+    Origin,
+)
 from .selectors import (
     QueueScope,
     campaign_email_request_event_list,
@@ -71,9 +81,12 @@ from .selectors import (
     mql_quality,
     nurturing_checkpoint_get,
     suggested_step,
+    trash_list,
+    trash_rows,
 )
 from .services import (
     EMAIL_REQUEST_TRANSITIONS,
+    TRASH_DAYS,
     campaign_email_request_accept,
     campaign_email_request_create,
     campaign_email_request_decline,
@@ -81,17 +94,23 @@ from .services import (
     campaign_email_request_schedule,
     can_handle_email_requests,
     can_import_leads,
+    can_manage_trash,
     can_request_emails,
+    check_can_manage_trash,
+    company_delete,
+    company_restore,
     import_job_create,
     import_job_replace_file,
     import_job_set_columns,
     import_job_start,
     lead_checkpoint_mark,
     lead_checkpoint_unmark,
+    lead_delete,
     lead_disqualify,
     lead_mql_review,
     lead_nurture,
     lead_recycle,
+    lead_restore,
     lead_update_bant,
 )
 
@@ -186,6 +205,7 @@ def lead_page_context(request, lead: Lead, **bound_forms) -> dict:
         nurturing_steps=lead_nurturing_steps(lead=lead),
         record_changes=record_history(lead, limit=history_limit(request)),
     )
+    context["can_delete"] = can_manage_trash(request.user)
     context["suggested_step"] = suggested_step(context["nurturing_steps"]) if lead.is_open else None
     if lead.origin == Origin.INBOUND:
         review = context["mql_review"] = lead_mql_review_get(lead=lead)
@@ -848,3 +868,113 @@ def email_request_action(request, pk, action):
     if request.htmx:
         return _render_email_request(request, email_request)
     return HttpResponseRedirect(reverse("leads:email_request", args=[email_request.pk]))
+
+
+# --- Trash ----------------------------------------------------------------------------------------------
+TRASH_PAGE_SIZE = 50
+
+
+def trash_confirm(request, *, title, name, consequences, cancel_url, error=None):
+    context = {
+        "title": title,
+        "name": name,
+        "consequences": consequences,
+        "cancel_url": cancel_url,
+        "error": error,
+        "trash_days": TRASH_DAYS,
+    }
+    return render(request, "leads/trash_confirm.html", context, status=400 if error else 200)
+
+
+def first_message(error: ValidationError) -> str:
+    return error.messages[0] if error.messages else _("The record could not be deleted.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_delete_view(request, pk):
+    check_can_manage_trash(request.user)
+    lead = get_lead_or_404(request.user, pk)
+    page = {
+        "title": _("Delete this lead?"),
+        "name": str(lead),
+        "consequences": [
+            _("Its activities, touch points, recycles and SQLs leave the queues, lists, the API and the figures.")
+        ],
+        "cancel_url": reverse("leads:detail", args=[lead.pk]),
+    }
+    if request.method == "GET":
+        return trash_confirm(request, **page)
+    try:
+        lead_delete(lead=lead, actor=request.user)
+    except ValidationError as error:
+        return trash_confirm(request, **page, error=first_message(error))
+    messages.success(request, _("The lead was moved to the trash."))
+    return HttpResponseRedirect(reverse("leads:trash"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def company_delete_view(request, pk):
+    check_can_manage_trash(request.user)
+    try:
+        company = Company.objects.get(pk=pk)
+    except Company.DoesNotExist:
+        raise Http404 from None
+    page = {
+        "title": _("Delete this company?"),
+        "name": company.name,
+        "consequences": [
+            _("Its %(leads)s leads and %(deals)s deals go to the trash with it, and come back when it is restored.")
+            % {"leads": company.leads.count(), "deals": company.opportunities.count()}
+        ],
+        "cancel_url": request.GET.get("next") or reverse("leads:trash"),
+    }
+    if not page["cancel_url"].startswith("/"):
+        page["cancel_url"] = reverse("leads:trash")
+    if request.method == "GET":
+        return trash_confirm(request, **page)
+    try:
+        company_delete(company=company, actor=request.user)
+    except ValidationError as error:
+        return trash_confirm(request, **page, error=first_message(error))
+    messages.success(request, _("The company was moved to the trash."))
+    return HttpResponseRedirect(reverse("leads:trash"))
+
+
+@login_required
+@require_GET
+def trash(request):
+    if not can_manage_trash(request.user):
+        raise PermissionDenied
+    page = Paginator(trash_list(), TRASH_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = trash_rows(page.object_list)
+    return render(request, "leads/trash.html", {"page": page, "trash_days": TRASH_DAYS})
+
+
+@login_required
+@require_POST
+def trash_restore(request, kind, pk):
+    from opportunities.models import Opportunity
+    from opportunities.services import opportunity_restore
+
+    check_can_manage_trash(request.user)
+    restorers = {
+        "company": (Company, company_restore, "company"),
+        "lead": (Lead, lead_restore, "lead"),
+        "deal": (Opportunity, opportunity_restore, "opportunity"),
+    }
+    if kind not in restorers:
+        raise Http404
+    model, restore, argument = restorers[kind]
+    try:
+        record = model.all_objects.get(pk=pk)
+    except model.DoesNotExist:
+        raise Http404 from None
+    try:
+        restore(**{argument: record, "actor": request.user})
+    except ValidationError as error:
+        messages.error(request, first_message(error))
+    else:
+        messages.success(request, _("%(name)s was restored.") % {"name": record})
+    return HttpResponseRedirect(reverse("leads:trash"))

@@ -97,6 +97,9 @@ class OpportunityAdmin(HistoryAdmin):
     )
     inlines = (PhaseHistoryInline,)
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # deleting goes through the app's trash, so it can be restored and leaves the figures
+
 
 @admin.register(PhaseHistory)
 class PhaseHistoryAdmin(ReadOnlyAdmin):

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leads.models import Bant, Company, Lead
 from org.history import tracked
-from org.models import Picklist
+from org.models import Picklist, Trashable
 
 
 class Service(Picklist):
@@ -73,7 +73,7 @@ class Phase(models.Model):
         return self.outcome != self.Outcome.OPEN
 
 
-class Opportunity(Bant):
+class Opportunity(Bant, Trashable):
     class Origin(models.TextChoices):
         SQL = "sql", _("SQL (from Inside Sales)")
         SGL = "sgl", _("SGL (sales-generated)")
@@ -151,6 +151,7 @@ class Opportunity(Bant):
 
     class Meta:
         ordering = ["next_action_on", "id"]
+        base_manager_name = "all_objects"
         verbose_name = _("opportunity")
         verbose_name_plural = _("opportunities")
         indexes = [

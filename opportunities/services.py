@@ -2,6 +2,7 @@ from datetime import date
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -263,3 +264,83 @@ def cs_account_update(*, account: CSAccount, actor: User, data: dict) -> CSAccou
     account.full_clean()
     account.save(update_fields=[*data.keys(), "updated_at"])
     return account
+
+
+# --- Trash (see leads.services: TRASH_DAYS, who may delete, the purge) -------------------------------------
+
+
+def _check_no_customer(deals) -> None:
+    if CSAccount.objects.filter(opportunity__in=deals).exists():
+        raise ValidationError(
+            _("A won deal with a customer account cannot be deleted: the customer is served from it."),
+            code="deal_has_customer_account",
+        )
+
+
+def trash_deals(*, company: Company, lead_ids: list[int], actor: User, at) -> list[int]:
+    """Trashes the live deals of the company (and of its leads) with the company's stamp. The caller holds
+    the company's lock and checks who acts."""
+    deals = Opportunity.objects.select_for_update().filter(Q(company=company) | Q(origin_lead_id__in=lead_ids))
+    ids = list(deals.order_by("pk").values_list("pk", flat=True))
+    _check_no_customer(ids)
+    Opportunity.all_objects.filter(pk__in=ids).update(deleted_at=at, deleted_by=actor)
+    return ids
+
+
+def restore_deals(*, company: Company, at) -> list[int]:
+    """Restores the deals trashed with the company (the same stamp), its leads' deals elsewhere too."""
+    deals = Opportunity.all_objects.select_for_update(of=("self",)).filter(
+        Q(company=company) | Q(origin_lead__company=company), deleted_at=at
+    )
+    ids = list(deals.order_by("pk").values_list("pk", flat=True))
+    Opportunity.all_objects.filter(pk__in=ids).update(deleted_at=None, deleted_by=None)
+    return ids
+
+
+@transaction.atomic
+def opportunity_delete(*, opportunity: Opportunity, actor: User) -> Opportunity:
+    """Moves the deal, its SQL handoff, phase moves and activities out of every list and figure; its lead
+    stays. Refused for a won deal with a customer account. Idempotent."""
+    from leads.services import _mark_trash_days, check_can_manage_trash
+
+    check_can_manage_trash(actor)
+    opportunity = Opportunity.all_objects.select_for_update().get(pk=opportunity.pk)
+    if opportunity.is_trashed:
+        return opportunity
+    _check_no_customer([opportunity.pk])
+    opportunity.deleted_at, opportunity.deleted_by = timezone.now(), actor
+    opportunity.save(update_fields=["deleted_at", "deleted_by"])
+    _mark_trash_days(opportunity_ids=[opportunity.pk])
+    return opportunity
+
+
+@transaction.atomic
+def opportunity_restore(*, opportunity: Opportunity, actor: User) -> Opportunity:
+    """Brings the deal back; refused while its company or origin lead is in the trash (restore that
+    first). Idempotent."""
+    from leads.services import _mark_trash_days, check_can_manage_trash
+
+    check_can_manage_trash(actor)
+    opportunity = (
+        Opportunity.all_objects.select_for_update(of=("self",))
+        .select_related("company", "origin_lead")
+        .get(pk=opportunity.pk)
+    )
+    if not opportunity.is_trashed:
+        return opportunity
+    if opportunity.company.is_trashed:
+        raise ValidationError(
+            _("Its company %(company)s is in the trash: restore the company."),
+            code="company_in_trash",
+            params={"company": opportunity.company.name},
+        )
+    if opportunity.origin_lead_id and opportunity.origin_lead.is_trashed:
+        raise ValidationError(
+            _("Its lead %(lead)s is in the trash: restore the lead first."),
+            code="lead_in_trash",
+            params={"lead": opportunity.origin_lead.full_name},
+        )
+    opportunity.deleted_at, opportunity.deleted_by = None, None
+    opportunity.save(update_fields=["deleted_at", "deleted_by"])
+    _mark_trash_days(opportunity_ids=[opportunity.pk])
+    return opportunity

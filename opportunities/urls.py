@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/win/", views.deal_win, name="win"),
     path("<int:pk>/send-back/", views.deal_send_back, name="send_back"),
     path("<int:pk>/log/", views.deal_log_activity, name="log"),
+    path("<int:pk>/delete/", views.deal_delete, name="delete"),
     path("cs/", views.cs_account_index, name="cs_list"),
     path("cs/<int:pk>/", views.cs_account_detail, name="cs_detail"),
     path("cs/<int:pk>/expand/", views.cs_account_expand, name="cs_expand"),

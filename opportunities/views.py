@@ -19,7 +19,8 @@ from activities.services import activity_log
 from handoffs.selectors import opportunity_handoff_list
 from handoffs.services import opportunity_send_back, opportunity_win
 from leads.models import Company
-from leads.services import company_create
+from leads.services import can_manage_trash, check_can_manage_trash, company_create
+from leads.views import first_message, trash_confirm
 from org.forms import add_service_error, report_unshown_errors
 from org.history import history_limit, record_history
 from org.models import User
@@ -42,6 +43,7 @@ from .services import (
     cs_account_update,
     opportunity_close_lost,
     opportunity_create,
+    opportunity_delete,
     opportunity_move,
     opportunity_update,
 )
@@ -110,6 +112,7 @@ def deal_page_context(request, deal: Opportunity, **bound_forms) -> dict:
         "activities": opportunity_activity_list(opportunity=deal),
         "handoffs": opportunity_handoff_list(opportunity=deal),
         "record_changes": record_history(deal, limit=history_limit(request)),
+        "can_delete": can_manage_trash(user),
         "can_send_back": deal.is_open
         and deal.origin_lead_id is not None
         and (user.pk == deal.owner_id or user.sees_everything or (user.role == User.Role.MANAGER and deal.is_stagnant)),
@@ -377,3 +380,24 @@ def cs_account_expand(request, pk):
             messages.success(request, _("Expansion deal started for %(rep)s.") % {"rep": data["owner"]})
             return HttpResponseRedirect(reverse("opportunities:cs_detail", args=[account.pk]))
     return _render_account(request, account, CSAccountForm(instance=account), form, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deal_delete(request, pk):
+    check_can_manage_trash(request.user)
+    deal = get_deal_or_404(request.user, pk)
+    page = {
+        "title": _("Delete this deal?"),
+        "name": deal.name,
+        "consequences": [_("Its SQL, phase moves and activities leave the lists, the API and the figures.")],
+        "cancel_url": reverse("opportunities:detail", args=[deal.pk]),
+    }
+    if request.method == "GET":
+        return trash_confirm(request, **page)
+    try:
+        opportunity_delete(opportunity=deal, actor=request.user)
+    except ValidationError as error:
+        return trash_confirm(request, **page, error=first_message(error))
+    messages.success(request, _("The deal was moved to the trash."))
+    return HttpResponseRedirect(reverse("leads:trash"))

@@ -41,6 +41,50 @@ class Picklist(models.Model):
         return self.name_en if (get_language() or "ja").startswith("en") else self.name_ja
 
 
+class TrashQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def trashed(self):
+        return self.filter(deleted_at__isnull=False)
+
+
+class LiveManager(models.Manager.from_queryset(TrashQuerySet)):
+    """The default manager of a record that can be put in the trash: trashed rows do not exist for it."""
+
+    def get_queryset(self):
+        return super().get_queryset().live()
+
+
+class Trashable(models.Model):
+    """A record an admin can delete into the trash and restore from it until it is purged.
+
+    ``objects`` hides trashed rows, so every list, page, API, search and metric that reads through it
+    forgets them; ``all_objects`` sees them (the trash, restore, purge). Concrete models set
+    ``base_manager_name = "all_objects"`` so a history row still reaches its trashed parent."""
+
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        "org.User",
+        verbose_name=_("deleted by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    objects = LiveManager()
+    all_objects = TrashQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_trashed(self):
+        return self.deleted_at is not None
+
+
 class Team(models.Model):
     class Kind(models.TextChoices):
         SDR = "sdr", _("SDR (inbound)")

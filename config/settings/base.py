@@ -181,6 +181,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 3500},
     },
     "alerts-evaluate": {"task": "dashboards.tasks.evaluate_alerts", "schedule": 300.0, "options": {"expires": 290}},
+    # The trash: records deleted more than 30 days ago are deleted for good, at night.
+    "trash-purge": {"task": "leads.tasks.purge_trash", "schedule": crontab(hour=3, minute=40)},
 }
 
 # The change history is read-only in the admin: reverting would write past the services' transitions and checks.
