@@ -170,6 +170,8 @@ MATRIX = [
     R("profile",                     "post",   None,            "L    200  200  200  200  200  200  200  200"),
     # An API key is personal: nobody else revokes it, not even an administrator (they deactivate the user).
     R("token_revoke",                "post",   "token_a",       "L    302  404  404  404  404  404  404  404"),
+    R("password_change",             "get",    None,            "L    200  200  200  200  200  200  200  200"),
+    R("password_change",             "post",   None,            "L    200  200  200  200  200  200  200  200"),
     R("token_revoke",                "get",    "token_a",       "L    405  405  405  405  405  405  405  405"),
     R("set_language",                "post",   None,            "302  302  302  302  302  302  302  302  302"),
     R("health",                      "get",    None,            "200  200  200  200  200  200  200  200  200"),
@@ -228,6 +230,17 @@ MATRIX = [
     # The form again.
     R("opportunities:create",        "post",   None,            "L    403  403  200  200  403  403  403  403"),
     R("opportunities:detail",        "get",    "deal_a",        "L    200  404  200  404  404  200  404  200"),
+    # -- the trash: administrators only ------------------------------------------------------------------
+    R("leads:delete",                "get",    "a_own",         "L    403  403  403  403  403  403  403  200"),
+    R("leads:delete",                "post",   "a_own",         "L    403  403  403  403  403  403  403  302"),
+    R("leads:company_delete",        "get",    "company",       "L    403  403  403  403  403  403  403  200"),
+    R("leads:company_delete",        "post",   "company",       "L    403  403  403  403  403  403  403  302"),
+    R("opportunities:delete",        "get",    "deal_a",        "L    403  403  403  403  403  403  403  200"),
+    R("opportunities:delete",        "post",   "deal_a",        "L    403  403  403  403  403  403  403  302"),
+    R("leads:trash",                 "get",    None,            "L    403  403  403  403  403  403  403  200"),
+    R("leads:trash",                 "post",   None,            "L    405  405  405  405  405  405  405  405"),
+    R("leads:trash_restore",         "post",   "trash_lead",    "L    403  403  403  403  403  403  403  302"),
+    R("leads:trash_restore",         "get",    "trash_lead",    "L    405  405  405  405  405  405  405  405"),
     R("opportunities:update",        "post",   "deal_a",        "L    400x 404  400  404  404  400  404  400"),
     R("opportunities:lose",          "post",   "deal_a",        "L    400x 404  400  404  404  400  404  400"),
     R("opportunities:win",           "post",   "deal_a",        "L    400x 404  400  404  404  400  404  400"),
@@ -304,6 +317,7 @@ TARGETS = {
     "company": lambda w: {"pk": w["b_own"].company_id},
     "call_a": lambda w: {"pk": w["call_a"].pk},
     "metric": lambda w: {"code": "sqls"},
+    "trash_lead": lambda w: {"kind": "lead", "pk": w["a_own"].pk},
 }
 REFUSED = {"L", "A", "401", "403", "404", "405"}
 
