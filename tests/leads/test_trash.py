@@ -240,6 +240,7 @@ class TestPages:
         assert client.get(f"/leads/{called_lead.pk}/delete/").status_code == 200
         assert client.post(f"/leads/{called_lead.pk}/delete/").status_code == 302
         frozen.shift(timedelta(days=10))
+        client = client_of(admin)  # a login lasts a working day
         page = client.get("/leads/trash/").content.decode()
 
         assert f'data-kind="lead" data-pk="{called_lead.pk}"' in page
