@@ -1143,6 +1143,7 @@ def _trash_leads(leads, *, actor: User, at, note: str) -> list[int]:
     """Trashes locked, live leads with one stamp and records it on each; callers checked their deals."""
     ids = [lead.pk for lead in leads]
     Lead.all_objects.filter(pk__in=ids).update(deleted_at=at, deleted_by=actor)
+    history_snapshot_rows(Lead, ids, user=actor, reason=note, history_type="~")
     LeadEvent.objects.bulk_create(
         [
             LeadEvent(lead_id=pk, kind=LeadEvent.Kind.DELETED, to_status=lead.status, actor=actor, note=note)
@@ -1155,6 +1156,7 @@ def _trash_leads(leads, *, actor: User, at, note: str) -> list[int]:
 def _restore_leads(leads, *, actor: User, note: str) -> list[int]:
     ids = [lead.pk for lead in leads]
     Lead.all_objects.filter(pk__in=ids).update(deleted_at=None, deleted_by=None)
+    history_snapshot_rows(Lead, ids, user=actor, reason=note, history_type="~")
     LeadEvent.objects.bulk_create(
         [
             LeadEvent(lead_id=pk, kind=LeadEvent.Kind.RESTORED, to_status=lead.status, actor=actor, note=note)
@@ -1246,7 +1248,7 @@ def company_restore(*, company: Company, actor: User) -> Company:
     company.deleted_at, company.deleted_by = None, None
     company.save(update_fields=["deleted_at", "deleted_by"])
     lead_ids = _restore_leads(leads, actor=actor, note=str(_("Restored with the company."))) if leads else []
-    deal_ids = restore_deals(company=company, at=at)
+    deal_ids = restore_deals(company=company, actor=actor, at=at)
     _mark_trash_days(lead_ids=lead_ids, opportunity_ids=deal_ids, company_ids=[company.pk])
     return company
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from leads.models import Company, Lead
 from org import webhooks
 from org.errors import field_error
-from org.history import records_actor
+from org.history import history_snapshot_rows, records_actor
 from org.models import User
 
 from .gates import GATE_RULES, GateFailed, gate_failures
@@ -284,16 +284,18 @@ def trash_deals(*, company: Company, lead_ids: list[int], actor: User, at) -> li
     ids = list(deals.order_by("pk").values_list("pk", flat=True))
     _check_no_customer(ids)
     Opportunity.all_objects.filter(pk__in=ids).update(deleted_at=at, deleted_by=actor)
+    history_snapshot_rows(Opportunity, ids, user=actor, reason="trash", history_type="~")
     return ids
 
 
-def restore_deals(*, company: Company, at) -> list[int]:
+def restore_deals(*, company: Company, at, actor: User | None = None) -> list[int]:
     """Restores the deals trashed with the company (the same stamp), its leads' deals elsewhere too."""
     deals = Opportunity.all_objects.select_for_update(of=("self",)).filter(
         Q(company=company) | Q(origin_lead__company=company), deleted_at=at
     )
     ids = list(deals.order_by("pk").values_list("pk", flat=True))
     Opportunity.all_objects.filter(pk__in=ids).update(deleted_at=None, deleted_by=None)
+    history_snapshot_rows(Opportunity, ids, user=actor, reason="restore", history_type="~")
     return ids
 
 

@@ -321,3 +321,22 @@ def test_rows_from_before_the_history_get_a_starting_snapshot(frozen, is_rep):
     assert [(s.history_type, s.history_change_reason) for s in lead.history.all()] == [("+", "before history")]
     assert kept.history.count() == 1
     assert_replays(lead)
+
+
+def test_trashing_and_restoring_a_company_is_in_its_leads_and_deals_history(frozen, admin):
+    from leads.services import company_delete, company_restore
+
+    lead = LeadFactory()
+    deal = OpportunityFactory(company=lead.company)
+
+    company_delete(company=lead.company, actor=admin)
+    for record in (lead, deal):
+        assert_replays(record)
+        assert record.deleted_at is not None
+    company_restore(company=lead.company, actor=admin)
+
+    for record in (lead, deal):
+        assert_replays(record)
+        assert record.deleted_at is None
+        changes = list(record.history.order_by("history_id").values_list("history_user", "deleted_by"))
+        assert changes[-2:] == [(admin.pk, admin.pk), (admin.pk, None)], changes
